@@ -1,0 +1,39 @@
+# rveth front door. Every target installs what it needs first (scripts/bootstrap.sh).
+#   make            build rveth.ko against the cached `test` kernel (built if missing)
+#   make kernel     build the kernel flavour FLAVOUR (test|bench)
+#   make test       KUnit + guest selftests in one QEMU boot; T=... selects pytest tests
+#   make run        the demo: two namespaces joined by rveth, traffic, ip/ethtool output
+#   make check      rustfmt check + the kernel's CLIPPY=1 build, zero warnings
+# KDIR=<built Rust-enabled kernel tree> builds against another tree.
+
+FLAVOUR ?= test
+export FLAVOUR KDIR T
+
+.PHONY: all module kernel test run bench check clean bootstrap
+
+all: module
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+kernel: bootstrap
+	@scripts/kernel.sh $(FLAVOUR) >/dev/null
+
+module: bootstrap
+	@scripts/module.sh >/dev/null
+
+test: bootstrap
+	@scripts/test.sh
+
+run: bootstrap
+	@scripts/run.sh
+
+bench: bootstrap
+	@echo "make bench: not implemented yet (issue 6)" >&2; exit 1
+
+check: bootstrap
+	@scripts/check.sh
+
+clean:
+	@if [ -f .rveth-kdir ]; then $(MAKE) -s -C "$$(cat .rveth-kdir)" M=$(CURDIR) LLVM=-19 CONFIG_RVETH=m clean; fi
+	@rm -rf .rveth-kdir results

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network devices (`struct net_device`) and their operations.
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
+//!
+//! A driver implements [`DeviceOps`]; its per-device state (`DeviceOps::Private`) lives in the
+//! device's private area (`netdev_priv`). That state is pin-initialised in `ndo_init` (when the
+//! device is registered) and dropped from `priv_destructor`, after the last reference to the
+//! device is gone, so it can never be used before it exists or after it is freed.
+
+use super::{bindings, skbuff::SkBuff};
+use core::{marker::PhantomData, mem::MaybeUninit, ops::Deref};
+use kernel::{
+    build_error,
+    error::{from_result, VTABLE_DEFAULT_ERROR},
+    ffi,
+    init::PinInit,
+    prelude::*,
+    types::Opaque,
+};
+
+/// A network device of any driver.
+///
+/// # Invariants
+///
+/// The wrapped `net_device` is valid for as long as the reference is.
+#[repr(transparent)]
+pub struct NetDevice(Opaque<bindings::net_device>);
+
+// SAFETY: `net_device` is used from any thread; the kernel serialises what needs it.
+unsafe impl Send for NetDevice {}
+// SAFETY: the accessors below only read fields the kernel allows to be read concurrently,
+// or call functions that do their own locking.
+unsafe impl Sync for NetDevice {}
+
+impl NetDevice {
+    /// Creates a reference from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a valid `net_device` for the lifetime `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net_device) -> &'a Self {
+        // SAFETY: `NetDevice` is a transparent wrapper; the caller guarantees validity.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The raw `net_device` pointer.
+    pub(crate) fn as_raw(&self) -> *mut bindings::net_device {
+        self.0.get()
+    }
+
+    /// The interface index (0 until registered).
+    pub fn ifindex(&self) -> i32 {
+        // SAFETY: the device is valid; `ifindex` is a plain integer read.
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).ifindex)) }
+    }
+
+    /// The current MTU.
+    pub fn mtu(&self) -> u32 {
+        // SAFETY: the device is valid; `mtu` is written with WRITE_ONCE by the core.
+        unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).mtu)) }
+    }
+
+    /// Whether the device is administratively up.
+    pub fn is_running(&self) -> bool {
+        // SAFETY: the device is valid.
+        unsafe { bindings::rnet_netif_running(self.as_raw()) }
+    }
+
+    /// Whether the device has carrier.
+    pub fn carrier_ok(&self) -> bool {
+        // SAFETY: the device is valid.
+        unsafe { bindings::rnet_netif_carrier_ok(self.as_raw()) }
+    }
+
+    /// Signals carrier (link up).
+    pub fn carrier_on(&self) {
+        // SAFETY: the device is valid; `netif_carrier_on` may be called from any context.
+        unsafe { bindings::netif_carrier_on(self.as_raw()) }
+    }
+
+    /// Signals loss of carrier (link down).
+    pub fn carrier_off(&self) {
+        // SAFETY: the device is valid; `netif_carrier_off` may be called from any context.
+        unsafe { bindings::netif_carrier_off(self.as_raw()) }
+    }
+
+    /// Counts a packet the driver dropped on transmit (`tx_dropped`).
+    pub fn count_tx_dropped(&self) {
+        // SAFETY: the device is valid; core stats are per-cpu and lock-free.
+        unsafe { bindings::rnet_dev_core_stats_tx_dropped_inc(self.as_raw()) }
+    }
+}
+
+/// Ways a driver configures a device before it is registered.
+///
+/// Only handed out by `setup`/`newlink`, while the device is not yet visible to anyone else.
+pub struct DeviceSetup<'a>(&'a NetDevice);
+
+impl<'a> DeviceSetup<'a> {
+    /// # Safety
+    ///
+    /// `dev` must not be registered, and nothing else may access it during `'a`.
+    pub(crate) unsafe fn new(dev: &'a NetDevice) -> Self {
+        Self(dev)
+    }
+
+    fn raw(&self) -> *mut bindings::net_device {
+        self.0.as_raw()
+    }
+
+    /// Sets Ethernet defaults (`ether_setup`): type, header ops, MTU 1500, broadcast address.
+    pub fn ether_setup(&mut self) {
+        // SAFETY: the device is valid and exclusively ours (type invariant).
+        unsafe { bindings::ether_setup(self.raw()) }
+    }
+
+    /// Gives the device a random, locally administered MAC address.
+    pub fn random_mac(&mut self) {
+        // SAFETY: as above.
+        unsafe { bindings::rnet_eth_hw_addr_random(self.raw()) }
+    }
+
+    /// Sets the MTU range accepted by the core's MTU checks.
+    pub fn set_mtu_range(&mut self, min: u32, max: u32) {
+        // SAFETY: as above; plain field writes.
+        unsafe {
+            (*self.raw()).min_mtu = min;
+            (*self.raw()).max_mtu = max;
+        }
+    }
+
+    /// Adds to the active, user-changeable and VLAN feature sets.
+    pub fn add_features(&mut self, features: Features, hw: Features, vlan: Features) {
+        // SAFETY: as above; plain field writes.
+        unsafe {
+            (*self.raw()).features |= features.0;
+            (*self.raw()).hw_features |= hw.0;
+            (*self.raw()).hw_enc_features |= features.0;
+            (*self.raw()).vlan_features |= vlan.0;
+        }
+    }
+
+    /// Marks the transmit path as lockless (`lltx`): the driver does its own locking.
+    pub fn set_lltx(&mut self) {
+        // SAFETY: as above.
+        unsafe { bindings::rnet_netdev_set_lltx(self.raw()) }
+    }
+
+    /// Makes the device default to no qdisc (`IFF_NO_QUEUE`), as virtual devices do.
+    pub fn set_no_queue(&mut self) {
+        // SAFETY: as above.
+        unsafe {
+            bindings::rnet_netdev_add_priv_flags(
+                self.raw(),
+                bindings::netdev_priv_flags_IFF_NO_QUEUE.into(),
+            )
+        }
+    }
+
+    /// Lets the core keep per-cpu rx/tx packet and byte counters (`tstats`).
+    pub fn set_sw_stats(&mut self) {
+        // SAFETY: as above.
+        unsafe { bindings::rnet_netdev_set_tstats(self.raw()) }
+    }
+}
+
+/// A set of `NETIF_F_*` device features.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Features(u64);
+
+macro_rules! features {
+    ($($name:ident = $bit:ident;)*) => {
+        impl Features {
+            $(
+                #[doc = concat!("`", stringify!($bit), "`")]
+                pub const $name: Features = Features(1 << bindings::$bit);
+            )*
+        }
+    };
+}
+
+features! {
+    SG = NETIF_F_SG_BIT;
+    HW_CSUM = NETIF_F_HW_CSUM_BIT;
+    RXCSUM = NETIF_F_RXCSUM_BIT;
+    HIGHDMA = NETIF_F_HIGHDMA_BIT;
+    FRAGLIST = NETIF_F_FRAGLIST_BIT;
+    GSO_SOFTWARE_TSO = NETIF_F_TSO_BIT;
+    TSO6 = NETIF_F_TSO6_BIT;
+    TSO_ECN = NETIF_F_TSO_ECN_BIT;
+    TSO_MANGLEID = NETIF_F_TSO_MANGLEID_BIT;
+    GSO_UDP_L4 = NETIF_F_GSO_UDP_L4_BIT;
+    GRO = NETIF_F_GRO_BIT;
+    HW_VLAN_CTAG_TX = NETIF_F_HW_VLAN_CTAG_TX_BIT;
+    HW_VLAN_STAG_TX = NETIF_F_HW_VLAN_STAG_TX_BIT;
+    HW_VLAN_CTAG_RX = NETIF_F_HW_VLAN_CTAG_RX_BIT;
+    HW_VLAN_STAG_RX = NETIF_F_HW_VLAN_STAG_RX_BIT;
+}
+
+impl core::ops::BitOr for Features {
+    type Output = Self;
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
+
+impl Features {
+    /// No features.
+    pub const EMPTY: Features = Features(0);
+}
+
+/// What a driver's transmit function did with a packet.
+pub enum TxResult {
+    /// The packet was taken (delivered, queued or dropped and counted).
+    Ok,
+    /// The driver cannot take the packet now; the stack keeps it and retries later.
+    /// Only valid after the driver stopped the queue.
+    Busy(SkBuff),
+}
+
+/// Operations of a network device driver (`struct net_device_ops`).
+#[vtable]
+pub trait DeviceOps: Sized + 'static {
+    /// Per-device driver state, stored in the device's private area.
+    type Private: Send + Sync;
+
+    /// Initialises the private state; called when the device is registered (`ndo_init`).
+    fn init(dev: &NetDevice) -> impl PinInit<Self::Private, Error>;
+
+    /// Called when the device is brought up (`ndo_open`).
+    fn open(_dev: &Device<Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called when the device is brought down (`ndo_stop`).
+    fn stop(_dev: &Device<Self>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Transmits a packet (`ndo_start_xmit`).
+    fn start_xmit(dev: &Device<Self>, skb: SkBuff) -> TxResult;
+
+    /// The ifindex of the device this one is linked to (`ndo_get_iflink`): the `@ifN`.
+    fn get_iflink(_dev: &Device<Self>) -> i32 {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called when the device is unregistered (`ndo_uninit`), before its private state is
+    /// dropped; references to other devices must be released here.
+    fn uninit(_dev: &Device<Self>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// A network device driven by `T`, with initialised private state.
+///
+/// # Invariants
+///
+/// The device's `netdev_ops` are `T`'s and its private area holds an initialised
+/// `T::Private`.
+#[repr(transparent)]
+pub struct Device<T: DeviceOps>(NetDevice, PhantomData<T>);
+
+impl<T: DeviceOps> Deref for Device<T> {
+    type Target = NetDevice;
+    fn deref(&self) -> &NetDevice {
+        &self.0
+    }
+}
+
+impl<T: DeviceOps> Device<T> {
+    /// # Safety
+    ///
+    /// `ptr` must be valid for `'a`, use `T`'s ops and have its private state initialised.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net_device) -> &'a Self {
+        // SAFETY: transparent wrapper; the caller guarantees the invariants.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// The driver's private state.
+    pub fn private(&self) -> &T::Private {
+        // SAFETY: by the type invariant the slot is initialised and outlives `self`.
+        unsafe {
+            (*PrivSlot::<T::Private>::of(self.as_raw()))
+                .data
+                .assume_init_ref()
+        }
+    }
+}
+
+/// Layout of the private area: the state plus whether it has been initialised.
+#[repr(C)]
+pub(crate) struct PrivSlot<P> {
+    ready: bool,
+    data: MaybeUninit<P>,
+}
+
+impl<P> PrivSlot<P> {
+    /// # Safety
+    ///
+    /// `dev` must be a valid device allocated with `priv_size == size_of::<PrivSlot<P>>()`.
+    unsafe fn of(dev: *const bindings::net_device) -> *mut Self {
+        // SAFETY: the caller guarantees the private area holds a `PrivSlot<P>`.
+        unsafe { bindings::rnet_netdev_priv(dev).cast() }
+    }
+}
+
+/// Glue between the C `net_device_ops` callbacks and [`DeviceOps`].
+pub(crate) struct Adapter<T>(PhantomData<T>);
+
+impl<T: DeviceOps> Adapter<T> {
+    /// Size of the private area `alloc_netdev` must reserve for `T`.
+    pub(crate) const PRIV_SIZE: usize = {
+        // `netdev_priv` is only NETDEV_ALIGN-aligned.
+        build_assert!(
+            core::mem::align_of::<PrivSlot<T::Private>>() <= bindings::NETDEV_ALIGN as usize
+        );
+        core::mem::size_of::<PrivSlot<T::Private>>()
+    };
+
+    const OPS: bindings::net_device_ops = bindings::net_device_ops {
+        ndo_init: Some(Self::init_callback),
+        ndo_uninit: if T::HAS_UNINIT {
+            Some(Self::uninit_callback)
+        } else {
+            None
+        },
+        ndo_open: if T::HAS_OPEN {
+            Some(Self::open_callback)
+        } else {
+            None
+        },
+        ndo_stop: if T::HAS_STOP {
+            Some(Self::stop_callback)
+        } else {
+            None
+        },
+        ndo_start_xmit: Some(Self::start_xmit_callback),
+        ndo_get_iflink: if T::HAS_GET_IFLINK {
+            Some(Self::get_iflink_callback)
+        } else {
+            None
+        },
+        // SAFETY: all-zero is a valid `net_device_ops` (every callback `None`).
+        ..unsafe { MaybeUninit::zeroed().assume_init() }
+    };
+
+    /// Points a freshly allocated device at `T`'s operations; called from rtnl `setup`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be freshly allocated with [`Self::PRIV_SIZE`] bytes of zeroed private area
+    /// and not registered.
+    pub(crate) unsafe fn attach(dev: *mut bindings::net_device) {
+        // SAFETY: the caller guarantees exclusive access to an unregistered device.
+        unsafe {
+            (*dev).netdev_ops = &Self::OPS;
+            bindings::rnet_netdev_set_destructor(dev, Some(Self::destructor_callback));
+        }
+    }
+
+    unsafe extern "C" fn init_callback(dev: *mut bindings::net_device) -> ffi::c_int {
+        from_result(|| {
+            // SAFETY: called by `register_netdevice` on a device set up by `attach`.
+            let slot = unsafe { PrivSlot::<T::Private>::of(dev) };
+            // SAFETY: `dev` is valid during the callback.
+            let ndev = unsafe { NetDevice::from_raw(dev) };
+            let init = T::init(ndev);
+            // SAFETY: the slot is zeroed (never initialised) and lies in `netdev_priv` memory,
+            // which does not move until `free_netdev`; on error nothing was initialised.
+            unsafe { init.__pinned_init((*slot).data.as_mut_ptr())? };
+            // SAFETY: the slot is ours; `ready` is only read by the destructor below.
+            unsafe { (*slot).ready = true };
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn destructor_callback(dev: *mut bindings::net_device) {
+        // SAFETY: called once the device is unused (or registration failed after init).
+        let slot = unsafe { PrivSlot::<T::Private>::of(dev) };
+        // SAFETY: `ready` says the data was initialised; it is dropped exactly once.
+        unsafe {
+            if (*slot).ready {
+                (*slot).ready = false;
+                (*slot).data.assume_init_drop();
+            }
+        }
+    }
+
+    unsafe extern "C" fn uninit_callback(dev: *mut bindings::net_device) {
+        // SAFETY: `ndo_uninit` only runs after a successful `ndo_init`.
+        T::uninit(unsafe { Device::from_raw(dev) })
+    }
+
+    unsafe extern "C" fn open_callback(dev: *mut bindings::net_device) -> ffi::c_int {
+        from_result(|| {
+            // SAFETY: a registered device; `ndo_init` succeeded.
+            T::open(unsafe { Device::from_raw(dev) })?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn stop_callback(dev: *mut bindings::net_device) -> ffi::c_int {
+        from_result(|| {
+            // SAFETY: a registered device; `ndo_init` succeeded.
+            T::stop(unsafe { Device::from_raw(dev) })?;
+            Ok(0)
+        })
+    }
+
+    unsafe extern "C" fn start_xmit_callback(
+        skb: *mut bindings::sk_buff,
+        dev: *mut bindings::net_device,
+    ) -> bindings::netdev_tx_t {
+        // SAFETY: the stack hands us ownership of a valid, non-null skb.
+        let Some(skb) = (unsafe { SkBuff::from_raw(skb) }) else {
+            return bindings::netdev_tx_NETDEV_TX_OK;
+        };
+        // SAFETY: a registered device; `ndo_init` succeeded.
+        match T::start_xmit(unsafe { Device::from_raw(dev) }, skb) {
+            TxResult::Ok => bindings::netdev_tx_NETDEV_TX_OK,
+            TxResult::Busy(skb) => {
+                // The stack keeps ownership and requeues it.
+                let _ = skb.into_raw();
+                bindings::netdev_tx_NETDEV_TX_BUSY
+            }
+        }
+    }
+
+    unsafe extern "C" fn get_iflink_callback(dev: *const bindings::net_device) -> ffi::c_int {
+        // SAFETY: a registered device; `ndo_init` succeeded.
+        T::get_iflink(unsafe { Device::from_raw(dev) })
+    }
+}

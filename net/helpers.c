@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Out-of-line wrappers for static inline kernel functions (see helpers.h). */
+#include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <net/net_namespace.h>
+
+#include "helpers.h"
+
+void *rnet_netdev_priv(const struct net_device *dev)
+{
+	return netdev_priv(dev);
+}
+
+struct net *rnet_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}
+
+void rnet_eth_hw_addr_random(struct net_device *dev)
+{
+	eth_hw_addr_random(dev);
+}
+
+bool rnet_netif_running(const struct net_device *dev)
+{
+	return netif_running(dev);
+}
+
+bool rnet_netif_carrier_ok(const struct net_device *dev)
+{
+	return netif_carrier_ok(dev);
+}
+
+void rnet_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len)
+{
+	dev_sw_netstats_rx_add(dev, len);
+}
+
+void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
+				 unsigned int len)
+{
+	dev_sw_netstats_tx_add(dev, packets, len);
+}
+
+void rnet_dev_core_stats_tx_dropped_inc(struct net_device *dev)
+{
+	dev_core_stats_tx_dropped_inc(dev);
+}
+
+void rnet_kfree_skb(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+unsigned int rnet_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+void rnet_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void rnet_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+/* The flags below live in bitfields and struct groups bindgen cannot write. */
+void rnet_netdev_set_lltx(struct net_device *dev)
+{
+	dev->lltx = true;
+}
+
+void rnet_netdev_set_tstats(struct net_device *dev)
+{
+	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
+}
+
+void rnet_netdev_add_priv_flags(struct net_device *dev, unsigned long long flags)
+{
+	dev->priv_flags |= flags;
+}
+
+void rnet_netdev_set_destructor(struct net_device *dev,
+				void (*destructor)(struct net_device *dev))
+{
+	dev->needs_free_netdev = true;
+	dev->priv_destructor = destructor;
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit suites in Rust for 6.12, whose `kernel::kunit` has no suite macro yet.
+//!
+//! Modelled on upstream 6.15 `rust/kernel/kunit.rs`: test cases are plain `fn()` beside the
+//! code they test; [`kunit_suite!`](crate::kunit_suite) puts a `kunit_suite` in the module's
+//! `.kunit_test_suites` section, so the suite runs when the module is loaded and its KTAP
+//! results appear in the kernel log and in `/sys/kernel/debug/kunit/<suite>/results`.
+//!
+//! A failed assertion aborts the case the way C KUnit does (the test thread exits), so values
+//! owned by the case are leaked rather than dropped; keep test cases free of resources that
+//! must be released.
+
+use core::mem::MaybeUninit;
+use kernel::{bindings, ffi, str::CStr};
+
+/// Builds one `kunit_case` entry.
+#[doc(hidden)]
+pub const fn case(
+    name: &'static CStr,
+    module: &'static [u8],
+    run: unsafe extern "C" fn(*mut bindings::kunit),
+) -> bindings::kunit_case {
+    // SAFETY: all-zero is a valid `kunit_case` (the KUnit terminator).
+    let mut c: bindings::kunit_case = unsafe { MaybeUninit::zeroed().assume_init() };
+    c.run_case = Some(run);
+    c.name = name.as_char_ptr();
+    c.module_name = module.as_ptr().cast_mut();
+    c
+}
+
+/// The zeroed entry that ends a case array.
+#[doc(hidden)]
+pub const fn case_end() -> bindings::kunit_case {
+    // SAFETY: all-zero is a valid `kunit_case`.
+    unsafe { MaybeUninit::zeroed().assume_init() }
+}
+
+/// Builds a `kunit_suite` named `name` over the zero-terminated `cases`.
+#[doc(hidden)]
+pub const fn suite(name: &'static str, cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
+    // SAFETY: all-zero is a valid `kunit_suite`.
+    let mut s: bindings::kunit_suite = unsafe { MaybeUninit::zeroed().assume_init() };
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    // Leave at least one NUL at the end of the 256-byte name.
+    while i < bytes.len() && i < s.name.len() - 1 {
+        s.name[i] = bytes[i];
+        i += 1;
+    }
+    s.test_cases = cases;
+    s
+}
+
+/// Reports a failed assertion to the running test and aborts the case.
+#[doc(hidden)]
+pub fn fail(
+    file: &'static CStr,
+    line: u32,
+    condition: &'static CStr,
+    detail: core::fmt::Arguments<'_>,
+) {
+    // SAFETY: reads the current task's KUnit test pointer; null outside a KUnit thread.
+    let test = unsafe { bindings::kunit_get_current_test() };
+    if test.is_null() {
+        kernel::pr_err!(
+            "{}:{}: assertion failed: {}: {}\n",
+            file,
+            line,
+            condition,
+            detail
+        );
+        return;
+    }
+    let loc = bindings::kunit_loc {
+        file: file.as_char_ptr(),
+        line: line as ffi::c_int,
+    };
+    let assert = bindings::kunit_unary_assert {
+        assert: bindings::kunit_assert {},
+        condition: condition.as_char_ptr(),
+        expected_true: true,
+    };
+    // SAFETY: `test` is the running test; `loc` and `assert` outlive the call, which formats
+    // the report immediately; `%pA` takes a pointer to `fmt::Arguments`.
+    unsafe {
+        bindings::__kunit_do_failed_assertion(
+            test,
+            &loc,
+            bindings::kunit_assert_type_KUNIT_ASSERTION,
+            &assert.assert,
+            Some(bindings::kunit_unary_assert_format),
+            c"%pA".as_ptr().cast(),
+            &detail as *const core::fmt::Arguments<'_> as *const ffi::c_void,
+        );
+        bindings::__kunit_abort(test);
+    }
+}
+
+/// Asserts a condition inside a KUnit case; on failure reports it and aborts the case.
+#[macro_export]
+macro_rules! kassert {
+    ($cond:expr $(,)?) => {
+        if !$cond {
+            $crate::net::kunit::fail(
+                kernel::c_str!(file!()),
+                line!(),
+                kernel::c_str!(stringify!($cond)),
+                format_args!(""),
+            );
+        }
+    };
+}
+
+/// Asserts two values are equal inside a KUnit case, printing both on failure.
+#[macro_export]
+macro_rules! kassert_eq {
+    ($left:expr, $right:expr $(,)?) => {
+        match (&$left, &$right) {
+            (l, r) => {
+                if !(*l == *r) {
+                    $crate::net::kunit::fail(
+                        kernel::c_str!(file!()),
+                        line!(),
+                        kernel::c_str!(concat!(stringify!($left), " == ", stringify!($right))),
+                        format_args!("left: {:?}, right: {:?}", l, r),
+                    );
+                }
+            }
+        }
+    };
+}
+
+/// Declares a KUnit suite of plain `fn()` test cases, built only with `CONFIG_KUNIT`.
+///
+/// ```ignore
+/// kunit_suite!(rveth_queue, [maps_in_range, wraps_around]);
+/// ```
+#[macro_export]
+macro_rules! kunit_suite {
+    ($suite:ident, [$($case:ident),+ $(,)?]) => {
+        #[cfg(CONFIG_KUNIT)]
+        const _: () = {
+            use kernel::bindings;
+
+            kernel::macros::paste! {
+                $(
+                    unsafe extern "C" fn [<__kunit_run_ $case>](_test: *mut bindings::kunit) {
+                        $case();
+                    }
+                )+
+
+                const COUNT: usize = [$(stringify!($case)),+].len() + 1;
+
+                static mut CASES: [bindings::kunit_case; COUNT] = [
+                    $(
+                        $crate::net::kunit::case(
+                            kernel::c_str!(stringify!($case)),
+                            crate::__LOG_PREFIX,
+                            [<__kunit_run_ $case>],
+                        ),
+                    )+
+                    $crate::net::kunit::case_end(),
+                ];
+            }
+
+            static mut SUITE: bindings::kunit_suite = $crate::net::kunit::suite(
+                stringify!($suite),
+                core::ptr::addr_of_mut!(CASES).cast(),
+            );
+
+            #[used(compiler)]
+            #[link_section = ".kunit_test_suites"]
+            static mut SUITE_ENTRY: *const bindings::kunit_suite = core::ptr::addr_of_mut!(SUITE);
+        };
+    };
+}

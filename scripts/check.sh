@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make check: rustfmt (kernel style) and the kernel's CLIPPY=1 module build; any warning fails.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
+. "$here/env.sh"
+kdir=${KDIR:-$("$here/kernel.sh" "${FLAVOUR:-test}")}
+src=$(realpath "$kdir/source" 2>/dev/null || echo "$kdir")
+cd "$top"
+mapfile -t rs < <(git ls-files '*.rs' | grep -v '^tools/')
+fail=0
+echo "[check] rustfmt --check (${#rs[@]} files)"
+rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" "${rs[@]}" || fail=1
+
+echo "[check] CLIPPY=1 module build against $kdir"
+log=$(mktemp)
+# Force a full rebuild so every file is linted.
+make -s -C "$kdir" M="$top" LLVM=-19 CONFIG_RVETH=m clean
+echo "$kdir" > .rveth-kdir
+if ! make -C "$kdir" M="$top" LLVM=-19 CONFIG_RVETH=m CLIPPY=1 W=1 >"$log" 2>&1; then
+  cat "$log"; echo "[check] build failed"; fail=1
+elif grep -qE 'warning|error' "$log"; then
+  grep -B2 -A12 -E 'warning|error' "$log"; echo "[check] build has warnings"; fail=1
+fi
+rm -f "$log"
+[ "$fail" -eq 0 ] && echo "[check] clean"
+exit "$fail"

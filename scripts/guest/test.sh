@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs inside the guest: loads rveth (its KUnit suites run on load), saves their KTAP,
+# runs the pytest selftests, unloads, scans for leaks and saves the kernel log.
+#   test.sh RESULTS_DIR RVETH_KO [pytest args...]
+set -u
+out=$1; ko=$2; shift 2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/scripts/env.sh"
+mkdir -p "$out/kunit"
+dbg=/sys/kernel/debug
+mountpoint -q $dbg || mount -t debugfs none $dbg
+# Leaks from boot are not ours: start the leak report from here.
+[ -w $dbg/kmemleak ] && echo clear > $dbg/kmemleak
+
+if insmod "$ko"; then
+  for d in $dbg/kunit/*/; do
+    [ -f "$d/results" ] && cp "$d/results" "$out/kunit/$(basename "$d").ktap"
+  done
+else
+  echo "insmod $ko failed" > "$out/insmod.err"
+fi
+
+export RVETH_KO=$ko
+python3 -m pytest "$top/tests" -p no:cacheprovider -o junit_family=xunit1 \
+  --junitxml="$out/pytest.xml" -v "$@" 2>&1 | tee "$out/pytest.log"
+
+# Unloading must work and leave nothing behind.
+if grep -q '^rveth ' /proc/modules && ! rmmod rveth; then
+  echo "rmmod rveth failed" > "$out/rmmod.err"
+fi
+if [ -w $dbg/kmemleak ]; then
+  # kmemleak only reports objects older than 5 s; scan after that.
+  sleep 6; echo scan > $dbg/kmemleak; echo scan > $dbg/kmemleak
+  cat $dbg/kmemleak > "$out/kmemleak.txt"
+else
+  echo "kmemleak not available" > "$out/kmemleak.txt"
+fi
+dmesg > "$out/dmesg.txt"
+touch "$out/complete"

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Reads what a guest test run left in RESULTS_DIR and decides pass/fail.
+
+Counts every KUnit case (KTAP from debugfs), every pytest selftest (JUnit XML) and the
+run-wide checks (module load/unload, kernel log, kmemleak), prints what failed, and ends
+with one line `N passed, N failed, N skipped`. Exit status 1 on any failure.
+"""
+import re
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+# Kernel log lines that mean the kernel found a bug, whatever the test said.
+KERNEL_REPORT = re.compile(
+    r"BUG:|WARNING:|KASAN|UBSAN|Oops|general protection fault|kernel BUG|"
+    r"possible (recursive|circular) locking|inconsistent lock state|lockdep|"
+    r"unregister_netdevice: waiting for|refcount_t:|list_(add|del) corruption|"
+    r"rcu: INFO|blocked for more than|Kernel panic|leaked reference|ref_tracker:|"
+    r"kmemleak: .*new suspected memory leaks|RIP: "
+)
+
+KTAP_CASE = re.compile(r"^\s+(ok|not ok) \d+ (\S+)(.*)$")
+
+
+class Tally:
+    def __init__(self):
+        self.passed, self.failed, self.skipped = [], [], []
+
+    def add(self, name, ok, skipped=False, detail=""):
+        if skipped:
+            self.skipped.append(name)
+        elif ok:
+            self.passed.append(name)
+        else:
+            self.failed.append(name)
+            print(f"FAIL {name}")
+            if detail:
+                print("    " + detail.rstrip().replace("\n", "\n    "))
+
+
+def kunit(res: Path, t: Tally):
+    files = sorted((res / "kunit").glob("*.ktap"))
+    if not files:
+        t.add("kunit: suites ran", False, detail="no KTAP results found in debugfs")
+        return
+    for f in files:
+        suite = f.stem
+        text = f.read_text(errors="replace")
+        cases = 0
+        for line in text.splitlines():
+            m = KTAP_CASE.match(line)
+            if not m:
+                continue
+            cases += 1
+            status, name, rest = m.groups()
+            t.add(f"kunit: {suite}.{name}", status == "ok", skipped="# SKIP" in rest,
+                  detail=text if status != "ok" else "")
+        if cases == 0:
+            t.add(f"kunit: {suite}", False, detail="suite reported no cases:\n" + text)
+
+
+def pytest(res: Path, t: Tally):
+    xml = res / "pytest.xml"
+    if not xml.exists():
+        t.add("selftests: ran", False, detail="no pytest.xml (pytest did not run)")
+        return
+    root = ET.parse(xml).getroot()
+    cases = root.iter("testcase")
+    n = 0
+    for c in cases:
+        n += 1
+        name = f"selftest: {c.get('classname', '')}.{c.get('name')}"
+        bad = c.find("failure") if c.find("failure") is not None else c.find("error")
+        skip = c.find("skipped")
+        detail = ""
+        if bad is not None:
+            detail = (bad.get("message") or "") + "\n" + (bad.text or "")
+        t.add(name, bad is None, skipped=skip is not None and bad is None, detail=detail[-3000:])
+    if n == 0:
+        t.add("selftests: ran", False, detail="pytest collected no tests")
+
+
+def run_checks(res: Path, t: Tally):
+    t.add("run: guest finished", (res / "complete").exists(),
+          detail=tail(res / "console.log", 60))
+    for name, f in (("run: insmod rveth", "insmod.err"), ("run: rmmod rveth", "rmmod.err")):
+        p = res / f
+        t.add(name, not p.exists(), detail=p.read_text() if p.exists() else "")
+
+    log = res / "dmesg.txt"
+    if not log.exists():
+        log = res / "console.log"
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    hits = [i for i, l in enumerate(lines) if KERNEL_REPORT.search(l)]
+    detail = ""
+    if hits:
+        first = hits[0]
+        detail = f"{len(hits)} report line(s) in {log.name}; from the first:\n" + \
+            "\n".join(lines[max(0, first - 5):first + 60])
+    t.add("run: kernel log has no BUG/WARNING/KASAN/lockdep report", bool(lines) and not hits,
+          detail=detail or ("" if lines else "no kernel log captured"))
+
+    leak = res / "kmemleak.txt"
+    text = leak.read_text(errors="replace") if leak.exists() else "missing"
+    t.add("run: kmemleak finds no leak", "unreferenced object" not in text and
+          "not available" not in text and text != "missing", detail=text[:4000])
+
+
+def tail(p: Path, n: int) -> str:
+    if not p.exists():
+        return ""
+    return "\n".join(p.read_text(errors="replace").splitlines()[-n:])
+
+
+def main():
+    res = Path(sys.argv[1])
+    t = Tally()
+    kunit(res, t)
+    pytest(res, t)
+    run_checks(res, t)
+    print(f"results: {res}")
+    print(f"{len(t.passed)} passed, {len(t.failed)} failed, {len(t.skipped)} skipped")
+    sys.exit(1 if t.failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Guest selftest helpers: run inside the QEMU guest as root, one boot for the whole suite.
+
+Each test makes its own namespaces through the `netns` fixture and leaves nothing behind.
+"""
+import itertools
+import json
+import os
+import subprocess
+
+import pytest
+
+RVETH_KO = os.environ.get("RVETH_KO", "")
+_ns_ids = itertools.count()
+
+
+class CmdError(Exception):
+    def __init__(self, cmd, proc):
+        self.cmd, self.returncode = cmd, proc.returncode
+        self.stderr, self.stdout = proc.stderr, proc.stdout
+        super().__init__(f"{' '.join(cmd)} -> {proc.returncode}: {proc.stderr.strip()}")
+
+
+def run(*cmd, check=True, timeout=120, input=None):
+    """Runs a command; returns stdout, raises CmdError (with stderr) on failure."""
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout, input=input)
+    if check and proc.returncode != 0:
+        raise CmdError(list(cmd), proc)
+    return proc.stdout
+
+
+def ip(*args, ns=None, check=True):
+    pre = ["ip"] + (["-n", ns] if ns else [])
+    return run(*pre, *args, check=check)
+
+
+def ip_fails(*args, ns=None):
+    """Runs an ip command that must fail; returns its error message."""
+    with pytest.raises(CmdError) as e:
+        ip(*args, ns=ns)
+    return e.value.stderr
+
+
+def link(dev, ns=None):
+    """`ip -d -j link show dev` as a dict."""
+    return json.loads(ip("-d", "-j", "link", "show", "dev", dev, ns=ns))[0]
+
+
+def links(ns=None):
+    return {l["ifname"]: l for l in json.loads(ip("-d", "-j", "link", "show", ns=ns))}
+
+
+def module_loaded():
+    with open("/proc/modules") as f:
+        return any(line.split()[0] == "rveth" for line in f)
+
+
+def load_module():
+    if not module_loaded():
+        run("insmod", RVETH_KO)
+
+
+@pytest.fixture(autouse=True)
+def rveth_module():
+    """Every test starts with rveth loaded (a test may unload it)."""
+    load_module()
+    yield
+
+
+@pytest.fixture
+def netns():
+    """Factory for network namespaces, deleted after the test."""
+    made = []
+
+    def make():
+        name = f"rvt{os.getpid()}-{next(_ns_ids)}"
+        run("ip", "netns", "add", name)
+        made.append(name)
+        ip("link", "set", "dev", "lo", "up", ns=name)
+        return name
+
+    yield make
+    for name in made:
+        run("ip", "netns", "del", name, check=False)
