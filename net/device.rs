@@ -9,7 +9,7 @@
 //! device is registered) and dropped from `priv_destructor`, after the last reference to the
 //! device is gone, so it can never be used before it exists or after it is freed.
 
-use super::{bindings, skbuff::SkBuff};
+use super::{bindings, rtnl::Rtnl, skbuff::SkBuff};
 use core::{marker::PhantomData, mem::MaybeUninit, ops::Deref};
 use kernel::{
     build_error,
@@ -86,6 +86,31 @@ impl NetDevice {
         unsafe { bindings::netif_carrier_off(self.as_raw()) }
     }
 
+    /// Counts a transmitted packet of `len` bytes (per-cpu `tstats`).
+    pub fn count_tx(&self, len: u32) {
+        // SAFETY: the device is valid and uses `tstats` (set in setup by `set_sw_stats`);
+        // the per-cpu counters are updated with BH disabled, as on the transmit path.
+        unsafe { bindings::rnet_dev_sw_netstats_tx_add(self.as_raw(), 1, len) }
+    }
+
+    /// Counts a received packet of `len` bytes (per-cpu `tstats`).
+    pub fn count_rx(&self, len: u32) {
+        // SAFETY: as for `count_tx`; receive runs in softirq context.
+        unsafe { bindings::rnet_dev_sw_netstats_rx_add(self.as_raw(), len) }
+    }
+
+    /// Counts a packet the device dropped on receive (`rx_dropped`).
+    pub fn count_rx_dropped(&self) {
+        // SAFETY: the device is valid; core stats are per-cpu and lock-free.
+        unsafe { bindings::rnet_dev_core_stats_rx_dropped_inc(self.as_raw()) }
+    }
+
+    /// The number of receive queues in use.
+    pub fn real_num_rx_queues(&self) -> u32 {
+        // SAFETY: the device is valid; a plain integer read.
+        unsafe { bindings::rnet_netdev_real_num_rx_queues(self.as_raw()) }
+    }
+
     /// Counts a packet the driver dropped on transmit (`tx_dropped`).
     pub fn count_tx_dropped(&self) {
         // SAFETY: the device is valid; core stats are per-cpu and lock-free.
@@ -131,32 +156,41 @@ impl<'a> DeviceSetup<'a> {
         }
     }
 
-    /// Adds to the active, user-changeable and VLAN feature sets.
-    pub fn add_features(&mut self, features: Features, hw: Features, vlan: Features) {
+    /// Sets the active (`features`), user-changeable (`hw_features`), encapsulation
+    /// (`hw_enc_features`) and VLAN-device (`vlan_features`) feature sets. The core adds GRO
+    /// and GSO (on, user-changeable) at registration.
+    pub fn set_features(&mut self, active: Features, hw: Features, enc: Features, vlan: Features) {
         // SAFETY: as above; plain field writes.
         unsafe {
-            (*self.raw()).features |= features.0;
-            (*self.raw()).hw_features |= hw.0;
-            (*self.raw()).hw_enc_features |= features.0;
-            (*self.raw()).vlan_features |= vlan.0;
+            (*self.raw()).features = active.0;
+            (*self.raw()).hw_features = hw.0;
+            (*self.raw()).hw_enc_features = enc.0;
+            (*self.raw()).vlan_features = vlan.0;
         }
+    }
+
+    /// Lets GSO build packets up to the largest size the stack supports (`GSO_MAX_SIZE`).
+    pub fn set_tso_max_size_unlimited(&mut self) {
+        // SAFETY: as above.
+        unsafe { bindings::rnet_netdev_set_tso_max_unlimited(self.raw()) }
+    }
+
+    /// Adds private flags.
+    pub fn add_priv_flags(&mut self, flags: PrivFlags) {
+        // SAFETY: as above.
+        unsafe { bindings::rnet_netdev_add_priv_flags(self.raw(), flags.0) }
+    }
+
+    /// Removes private flags.
+    pub fn remove_priv_flags(&mut self, flags: PrivFlags) {
+        // SAFETY: as above.
+        unsafe { bindings::rnet_netdev_remove_priv_flags(self.raw(), flags.0) }
     }
 
     /// Marks the transmit path as lockless (`lltx`): the driver does its own locking.
     pub fn set_lltx(&mut self) {
         // SAFETY: as above.
         unsafe { bindings::rnet_netdev_set_lltx(self.raw()) }
-    }
-
-    /// Makes the device default to no qdisc (`IFF_NO_QUEUE`), as virtual devices do.
-    pub fn set_no_queue(&mut self) {
-        // SAFETY: as above.
-        unsafe {
-            bindings::rnet_netdev_add_priv_flags(
-                self.raw(),
-                bindings::netdev_priv_flags_IFF_NO_QUEUE.into(),
-            )
-        }
     }
 
     /// Lets the core keep per-cpu rx/tx packet and byte counters (`tstats`).
@@ -183,15 +217,24 @@ macro_rules! features {
 
 features! {
     SG = NETIF_F_SG_BIT;
+    FRAGLIST = NETIF_F_FRAGLIST_BIT;
     HW_CSUM = NETIF_F_HW_CSUM_BIT;
     RXCSUM = NETIF_F_RXCSUM_BIT;
+    SCTP_CRC = NETIF_F_SCTP_CRC_BIT;
     HIGHDMA = NETIF_F_HIGHDMA_BIT;
-    FRAGLIST = NETIF_F_FRAGLIST_BIT;
-    GSO_SOFTWARE_TSO = NETIF_F_TSO_BIT;
+    TSO = NETIF_F_TSO_BIT;
     TSO6 = NETIF_F_TSO6_BIT;
     TSO_ECN = NETIF_F_TSO_ECN_BIT;
     TSO_MANGLEID = NETIF_F_TSO_MANGLEID_BIT;
+    GSO_SCTP = NETIF_F_GSO_SCTP_BIT;
     GSO_UDP_L4 = NETIF_F_GSO_UDP_L4_BIT;
+    GSO_FRAGLIST = NETIF_F_GSO_FRAGLIST_BIT;
+    GSO_GRE = NETIF_F_GSO_GRE_BIT;
+    GSO_GRE_CSUM = NETIF_F_GSO_GRE_CSUM_BIT;
+    GSO_IPXIP4 = NETIF_F_GSO_IPXIP4_BIT;
+    GSO_IPXIP6 = NETIF_F_GSO_IPXIP6_BIT;
+    GSO_UDP_TUNNEL = NETIF_F_GSO_UDP_TUNNEL_BIT;
+    GSO_UDP_TUNNEL_CSUM = NETIF_F_GSO_UDP_TUNNEL_CSUM_BIT;
     GRO = NETIF_F_GRO_BIT;
     HW_VLAN_CTAG_TX = NETIF_F_HW_VLAN_CTAG_TX_BIT;
     HW_VLAN_STAG_TX = NETIF_F_HW_VLAN_STAG_TX_BIT;
@@ -199,16 +242,76 @@ features! {
     HW_VLAN_STAG_RX = NETIF_F_HW_VLAN_STAG_RX_BIT;
 }
 
+impl Features {
+    /// No features.
+    pub const EMPTY: Features = Features(0);
+    /// All TSO variants (`NETIF_F_ALL_TSO`).
+    pub const ALL_TSO: Features = Features(
+        Self::TSO.0 | Self::TSO6.0 | Self::TSO_ECN.0 | Self::TSO_MANGLEID.0,
+    );
+    /// Segmentation offloads the stack can do in software (`NETIF_F_GSO_SOFTWARE`).
+    pub const GSO_SOFTWARE: Features = Features(
+        Self::ALL_TSO.0 | Self::GSO_SCTP.0 | Self::GSO_UDP_L4.0 | Self::GSO_FRAGLIST.0,
+    );
+    /// Tunnel segmentation offloads (`NETIF_F_GSO_ENCAP_ALL`).
+    pub const GSO_ENCAP_ALL: Features = Features(
+        Self::GSO_GRE.0
+            | Self::GSO_GRE_CSUM.0
+            | Self::GSO_IPXIP4.0
+            | Self::GSO_IPXIP6.0
+            | Self::GSO_UDP_TUNNEL.0
+            | Self::GSO_UDP_TUNNEL_CSUM.0,
+    );
+    /// VLAN tag offloads in both directions, both tag types.
+    pub const VLAN_OFFLOADS: Features = Features(
+        Self::HW_VLAN_CTAG_TX.0
+            | Self::HW_VLAN_STAG_TX.0
+            | Self::HW_VLAN_CTAG_RX.0
+            | Self::HW_VLAN_STAG_RX.0,
+    );
+
+    /// `self` without the features in `other`.
+    pub const fn without(self, other: Features) -> Features {
+        Features(self.0 & !other.0)
+    }
+
+    /// `self` plus the features in `other`.
+    pub const fn with(self, other: Features) -> Features {
+        Features(self.0 | other.0)
+    }
+}
+
+/// A set of `IFF_*` private device flags (`enum netdev_priv_flags`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PrivFlags(u64);
+
+impl PrivFlags {
+    /// No qdisc by default (`IFF_NO_QUEUE`).
+    pub const NO_QUEUE: PrivFlags = PrivFlags(bindings::netdev_priv_flags_IFF_NO_QUEUE as u64);
+    /// The MAC address may change while up (`IFF_LIVE_ADDR_CHANGE`).
+    pub const LIVE_ADDR_CHANGE: PrivFlags =
+        PrivFlags(bindings::netdev_priv_flags_IFF_LIVE_ADDR_CHANGE as u64);
+    /// Headroom is set from outside, e.g. by a bridge (`IFF_PHONY_HEADROOM`).
+    pub const PHONY_HEADROOM: PrivFlags =
+        PrivFlags(bindings::netdev_priv_flags_IFF_PHONY_HEADROOM as u64);
+    /// No netpoll (`IFF_DISABLE_NETPOLL`).
+    pub const DISABLE_NETPOLL: PrivFlags =
+        PrivFlags(bindings::netdev_priv_flags_IFF_DISABLE_NETPOLL as u64);
+    /// Transmitted skbs may be shared (`IFF_TX_SKB_SHARING`); `ether_setup` sets it.
+    pub const TX_SKB_SHARING: PrivFlags =
+        PrivFlags(bindings::netdev_priv_flags_IFF_TX_SKB_SHARING as u64);
+
+    /// `self` plus the flags in `other`.
+    pub const fn with(self, other: PrivFlags) -> PrivFlags {
+        PrivFlags(self.0 | other.0)
+    }
+}
+
 impl core::ops::BitOr for Features {
     type Output = Self;
     fn bitor(self, rhs: Self) -> Self {
         Self(self.0 | rhs.0)
     }
-}
-
-impl Features {
-    /// No features.
-    pub const EMPTY: Features = Features(0);
 }
 
 /// What a driver's transmit function did with a packet.
@@ -230,12 +333,12 @@ pub trait DeviceOps: Sized + 'static {
     fn init(dev: &NetDevice) -> impl PinInit<Self::Private, Error>;
 
     /// Called when the device is brought up (`ndo_open`).
-    fn open(_dev: &Device<Self>) -> Result {
+    fn open(_dev: &Device<Self>, _rtnl: &Rtnl) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Called when the device is brought down (`ndo_stop`).
-    fn stop(_dev: &Device<Self>) -> Result {
+    fn stop(_dev: &Device<Self>, _rtnl: &Rtnl) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -249,7 +352,7 @@ pub trait DeviceOps: Sized + 'static {
 
     /// Called when the device is unregistered (`ndo_uninit`), before its private state is
     /// dropped; references to other devices must be released here.
-    fn uninit(_dev: &Device<Self>) {
+    fn uninit(_dev: &Device<Self>, _rtnl: &Rtnl) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -391,13 +494,13 @@ impl<T: DeviceOps> Adapter<T> {
 
     unsafe extern "C" fn uninit_callback(dev: *mut bindings::net_device) {
         // SAFETY: `ndo_uninit` only runs after a successful `ndo_init`.
-        T::uninit(unsafe { Device::from_raw(dev) })
+        T::uninit(unsafe { Device::from_raw(dev) }, unsafe { &Rtnl::assume_held() })
     }
 
     unsafe extern "C" fn open_callback(dev: *mut bindings::net_device) -> ffi::c_int {
         from_result(|| {
             // SAFETY: a registered device; `ndo_init` succeeded.
-            T::open(unsafe { Device::from_raw(dev) })?;
+            T::open(unsafe { Device::from_raw(dev) }, unsafe { &Rtnl::assume_held() })?;
             Ok(0)
         })
     }
@@ -405,7 +508,7 @@ impl<T: DeviceOps> Adapter<T> {
     unsafe extern "C" fn stop_callback(dev: *mut bindings::net_device) -> ffi::c_int {
         from_result(|| {
             // SAFETY: a registered device; `ndo_init` succeeded.
-            T::stop(unsafe { Device::from_raw(dev) })?;
+            T::stop(unsafe { Device::from_raw(dev) }, unsafe { &Rtnl::assume_held() })?;
             Ok(0)
         })
     }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Out-of-line wrappers for static inline kernel functions (see helpers.h). */
+#include <linux/bottom_half.h>
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 #include <linux/rcupdate.h>
@@ -90,4 +91,69 @@ void rnet_netdev_set_destructor(struct net_device *dev,
 {
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = destructor;
+}
+
+void rnet_netdev_hold(struct net_device *dev, netdevice_tracker *tracker)
+{
+	netdev_hold(dev, tracker, GFP_KERNEL);
+}
+
+void rnet_netdev_put(struct net_device *dev, netdevice_tracker *tracker)
+{
+	netdev_put(dev, tracker);
+}
+
+void rnet_napi_schedule(struct napi_struct *napi)
+{
+	napi_schedule(napi);
+}
+
+void rnet_netif_napi_del(struct napi_struct *napi)
+{
+	netif_napi_del(napi);
+}
+
+struct net_device *rnet_napi_dev(const struct napi_struct *napi)
+{
+	return napi->dev;
+}
+
+u16 rnet_skb_get_queue_mapping(const struct sk_buff *skb)
+{
+	return skb_get_queue_mapping(skb);
+}
+
+u32 rnet_netdev_real_num_rx_queues(const struct net_device *dev)
+{
+	return dev->real_num_rx_queues;
+}
+
+void rnet_put_net(struct net *net)
+{
+	put_net(net);
+}
+
+void rnet_netdev_remove_priv_flags(struct net_device *dev, unsigned long long flags)
+{
+	dev->priv_flags &= ~flags;
+}
+
+void rnet_netdev_set_tso_max_unlimited(struct net_device *dev)
+{
+	netif_set_tso_max_size(dev, GSO_MAX_SIZE);
+}
+
+void rnet_dev_core_stats_rx_dropped_inc(struct net_device *dev)
+{
+	dev_core_stats_rx_dropped_inc(dev);
+}
+
+void rnet_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void rnet_local_bh_enable(void)
+{
+	local_bh_enable();
 }

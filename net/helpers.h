@@ -27,5 +27,18 @@ void rnet_netdev_set_tstats(struct net_device *dev);
 void rnet_netdev_add_priv_flags(struct net_device *dev, unsigned long long flags);
 void rnet_netdev_set_destructor(struct net_device *dev,
 				void (*destructor)(struct net_device *dev));
+void rnet_netdev_hold(struct net_device *dev, netdevice_tracker *tracker);
+void rnet_netdev_put(struct net_device *dev, netdevice_tracker *tracker);
+void rnet_napi_schedule(struct napi_struct *napi);
+void rnet_netif_napi_del(struct napi_struct *napi);
+struct net_device *rnet_napi_dev(const struct napi_struct *napi);
+u16 rnet_skb_get_queue_mapping(const struct sk_buff *skb);
+u32 rnet_netdev_real_num_rx_queues(const struct net_device *dev);
+void rnet_put_net(struct net *net);
+void rnet_netdev_remove_priv_flags(struct net_device *dev, unsigned long long flags);
+void rnet_netdev_set_tso_max_unlimited(struct net_device *dev);
+void rnet_dev_core_stats_rx_dropped_inc(struct net_device *dev);
+void rnet_local_bh_disable(void);
+void rnet_local_bh_enable(void);
 
 #endif

@@ -4,8 +4,14 @@
 //!
 //! Every `unsafe` of rveth lives below this module; drivers use only the safe API.
 
+pub mod attr;
+pub mod bh;
 pub mod bindings;
 pub mod device;
+pub mod errno;
+pub mod init;
 pub mod kunit;
+pub mod napi;
+pub mod rcu;
 pub mod rtnl;
 pub mod skbuff;

@@ -3,20 +3,39 @@
 //! rtnetlink link kinds (`struct rtnl_link_ops`): `ip link add ... type KIND`.
 //!
 //! C header: [`include/net/rtnetlink.h`](srctree/include/net/rtnetlink.h)
+//!
+//! Besides single devices, this supports kinds that come in pairs (veth, netkit): the peer is
+//! described by a nested attribute holding an `ifinfomsg` and `IFLA_*` attributes, may be born
+//! in another network namespace, and is registered before the device itself.
 
 use super::{
+    attr::{AttrSet, Attrs, ExtAck, Policy, IFLA_TABLE_LEN},
     bindings,
     device::{Adapter, Device, DeviceOps, DeviceSetup, NetDevice},
 };
-use core::{cell::Cell, marker::PhantomData};
+use core::{cell::Cell, marker::PhantomData, mem::MaybeUninit, ptr};
 use kernel::{
     build_error,
-    error::{from_result, to_result, VTABLE_DEFAULT_ERROR},
+    error::{from_err_ptr, from_result, to_result, VTABLE_DEFAULT_ERROR},
     ffi,
     init::{pin_init_from_closure, PinInit},
     prelude::*,
     types::Opaque,
 };
+
+/// Proof that the caller holds RTNL, the lock that serialises network configuration.
+///
+/// Only handed out by callbacks the kernel calls with RTNL held.
+pub struct Rtnl(PhantomData<*mut ()>);
+
+impl Rtnl {
+    /// # Safety
+    ///
+    /// The caller must hold RTNL for the lifetime of the token.
+    pub(crate) unsafe fn assume_held() -> Self {
+        Self(PhantomData)
+    }
+}
 
 /// A link kind: how rtnetlink creates and deletes devices of a driver.
 #[vtable]
@@ -24,60 +43,256 @@ pub trait LinkOps: DeviceOps {
     /// The kind name users type after `type`.
     const KIND: &'static CStr;
 
+    /// The kind's `IFLA_INFO_DATA` attributes: highest type and how each is checked.
+    const POLICY: &'static [Policy] = &[];
+
     /// Configures a freshly allocated device (`setup`), before any attribute is applied.
     fn setup(dev: &mut DeviceSetup<'_>);
+
+    /// Checks a request's attributes before anything is created (`validate`).
+    fn validate(_tb: &Attrs<'_>, _data: &Attrs<'_>, _extack: &ExtAck<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 
     /// Creates the link (`newlink`): configures and registers the device.
     ///
     /// Registering the device must be the last step that can fail: the only way to obtain
-    /// the returned [`Registered`] is [`NewLink::register`].
+    /// the returned [`Registered`] is to register through [`NewLink`].
     fn newlink(link: NewLink<'_, Self>) -> Result<Registered>;
 
     /// Deletes the link (`dellink`); the default unregisters just this device.
     fn dellink(_dev: &Device<Self>, _batch: &mut UnregisterBatch<'_>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// The device whose network namespace is the link's (`get_link_net`): for a pair, the peer.
+    fn link_net_device<'a>(_dev: &'a Device<Self>, _rtnl: &'a Rtnl) -> &'a NetDevice {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
-/// Proof that [`NewLink::register`] registered the device.
+/// Proof that [`NewLink`] registered the device.
 pub struct Registered(());
 
 /// A link being created: an allocated, unregistered device and the request's attributes.
 pub struct NewLink<'a, T: LinkOps> {
     dev: &'a NetDevice,
+    src_net: *mut bindings::net,
+    tb: Attrs<'a>,
+    data: Attrs<'a>,
+    extack: ExtAck<'a>,
     registered: &'a Cell<bool>,
+    rtnl: Rtnl,
     _p: PhantomData<T>,
 }
 
 impl<'a, T: LinkOps> NewLink<'a, T> {
+    /// The request's `IFLA_*` attributes for the device.
+    pub fn tb(&self) -> &Attrs<'a> {
+        &self.tb
+    }
+
+    /// The request's `IFLA_INFO_DATA` attributes (the kind's own).
+    pub fn data(&self) -> &Attrs<'a> {
+        &self.data
+    }
+
+    /// Where to report errors.
+    pub fn extack(&self) -> &ExtAck<'a> {
+        &self.extack
+    }
+
+    /// RTNL is held throughout `newlink`.
+    pub fn rtnl(&self) -> &Rtnl {
+        &self.rtnl
+    }
+
     /// Configures the device before registration.
     pub fn setup(&mut self) -> DeviceSetup<'_> {
         // SAFETY: the device is not registered yet and rtnl gave it to us alone.
         unsafe { DeviceSetup::new(self.dev) }
     }
 
-    /// Registers the device; from here on it is visible and its private state exists.
-    pub fn register(self) -> Result<Registered> {
-        // SAFETY: called under RTNL (we are in `newlink`) on an allocated, unregistered
-        // device whose ops were attached in `setup`.
+    /// Registers the device alone; from here on it is visible and its private state exists.
+    pub fn register(self) -> Result<(Registered, &'a Device<T>)> {
+        self.register_dev()
+    }
+
+    fn register_dev(&self) -> Result<(Registered, &'a Device<T>)> {
+        if self.tb.get(bindings::IFLA_ADDRESS).is_none() {
+            // SAFETY: the device is not registered yet and rtnl gave it to us alone.
+            unsafe { DeviceSetup::new(self.dev) }.random_mac();
+        }
+        // SAFETY: under RTNL on an allocated, unregistered device whose ops were attached in
+        // `setup`.
         to_result(unsafe { bindings::register_netdevice(self.dev.as_raw()) })?;
         self.registered.set(true);
-        Ok(Registered(()))
+        // SAFETY: registration ran `ndo_init`, which initialised the private state.
+        Ok((Registered(()), unsafe { Device::from_raw(self.dev.as_raw()) }))
+    }
+
+    /// Creates and registers the peer described by the `IFLA_INFO_DATA` attribute `peer_type`
+    /// (an `ifinfomsg` followed by `IFLA_*` attributes, veth's `VETH_INFO_PEER` layout). Without
+    /// it, the peer is named from `default_name` (e.g. `c"rveth%d"`) in the request's namespace.
+    /// The peer gets a random MAC unless one is given, and the requested name, MTU, queue counts
+    /// and namespace (`IFLA_NET_NS_PID`/`IFLA_NET_NS_FD`).
+    ///
+    /// `validate_peer` checks the peer's attributes first, as `validate` does the device's.
+    pub fn create_peer(
+        &self,
+        peer_type: u32,
+        default_name: &CStr,
+        validate_peer: impl FnOnce(&Attrs<'_>, &ExtAck<'_>) -> Result,
+    ) -> Result<Peer<'a, T>> {
+        let mut peer_tb = AttrSet::<IFLA_TABLE_LEN>::new();
+        let mut ifmp: *const bindings::ifinfomsg = ptr::null();
+        let tbp: *mut *mut bindings::nlattr = match self.data.get(peer_type) {
+            Some(nla) => {
+                // SAFETY: `peer_tb` has IFLA_MAX + 1 slots; `nla` is a valid attribute whose
+                // length the kind's policy checked to hold at least an `ifinfomsg`.
+                to_result(unsafe {
+                    bindings::rtnl_nla_parse_ifinfomsg(
+                        peer_tb.as_mut_ptr(),
+                        nla.as_raw(),
+                        self.extack.as_raw(),
+                    )
+                })?;
+                ifmp = nla.payload_ptr().cast();
+                validate_peer(&peer_tb.attrs(), &self.extack)?;
+                peer_tb.as_mut_ptr()
+            }
+            None => self.tb.as_raw(),
+        };
+        // SAFETY: `tbp` is a parsed IFLA_MAX + 1 attribute table (ours or the request's).
+        let tbv = unsafe { Attrs::from_raw(tbp, IFLA_TABLE_LEN) };
+
+        let mut ifname = [0u8; bindings::IFNAMSIZ as usize];
+        let name_assign_type = match (ifmp.is_null(), tbv.get(bindings::IFLA_IFNAME)) {
+            (false, Some(name)) => {
+                name.copy_str(&mut ifname);
+                bindings::NET_NAME_USER
+            }
+            _ => {
+                let d = default_name.as_bytes();
+                let n = d.len().min(ifname.len() - 1);
+                ifname[..n].copy_from_slice(&d[..n]);
+                bindings::NET_NAME_ENUM
+            }
+        };
+
+        // SAFETY: `src_net` is the request's namespace; `tbp` the parsed table. Returns a
+        // counted reference or an error pointer.
+        let net = from_err_ptr(unsafe { bindings::rtnl_link_get_net(self.src_net, tbp) })?;
+        // SAFETY: `net` is referenced; `ifname` is NUL-terminated; the ops are this kind's
+        // (the device we are creating was made from them); `tbp` is parsed.
+        let peer = from_err_ptr(unsafe {
+            bindings::rtnl_create_link(
+                net,
+                ifname.as_ptr(),
+                name_assign_type as u8,
+                (*self.dev.as_raw()).rtnl_link_ops,
+                tbp,
+                self.extack.as_raw(),
+            )
+        });
+        let peer = match peer {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: drops the reference `rtnl_link_get_net` took.
+                unsafe { bindings::rnet_put_net(net) };
+                return Err(e);
+            }
+        };
+        // SAFETY: `peer` is allocated and unregistered, nobody else knows it.
+        unsafe {
+            if ifmp.is_null() || tbv.get(bindings::IFLA_ADDRESS).is_none() {
+                bindings::rnet_eth_hw_addr_random(peer);
+            }
+            if !ifmp.is_null() && (*self.dev.as_raw()).ifindex != 0 {
+                (*peer).ifindex = (*ifmp).ifi_index;
+            }
+            bindings::netif_inherit_tso_max(peer, self.dev.as_raw());
+        }
+        // SAFETY: under RTNL; `peer` was set up by this kind's `setup`.
+        let err = unsafe { bindings::register_netdevice(peer) };
+        // SAFETY: the device holds its own reference on its namespace now (or failed).
+        unsafe { bindings::rnet_put_net(net) };
+        if err < 0 {
+            // SAFETY: registration failed, so the device is still ours to free.
+            unsafe { bindings::free_netdev(peer) };
+            return Err(Error::from_errno(err));
+        }
+        // From here on, dropping `Peer` unregisters it.
+        let peer = Peer {
+            // SAFETY: registered, so `ndo_init` initialised the private state.
+            dev: unsafe { Device::from_raw(peer) },
+            armed: true,
+        };
+        peer.dev.carrier_off();
+        // SAFETY: under RTNL, `peer` is registered; `ifmp` is the request's header or null.
+        to_result(unsafe { bindings::rtnl_configure_link(peer.dev.as_raw(), ifmp, 0, ptr::null_mut()) })?;
+        Ok(peer)
+    }
+
+    /// Registers the device after its `peer`; on failure the peer is unregistered again.
+    pub fn register_with_peer(self, mut peer: Peer<'a, T>) -> Result<NewPair<'a, T>> {
+        let (registered, dev) = self.register_dev()?;
+        peer.armed = false;
+        Ok(NewPair {
+            dev,
+            peer: peer.dev,
+            rtnl: self.rtnl,
+            registered,
+        })
+    }
+}
+
+/// Both ends of a newly registered pair.
+pub struct NewPair<'a, T: LinkOps> {
+    /// The device the request named.
+    pub dev: &'a Device<T>,
+    /// Its peer.
+    pub peer: &'a Device<T>,
+    /// RTNL is still held.
+    pub rtnl: Rtnl,
+    /// What `newlink` returns.
+    pub registered: Registered,
+}
+
+/// A registered peer of a link being created; unregistered again if dropped before
+/// [`NewLink::register_with_peer`] succeeds.
+pub struct Peer<'a, T: LinkOps> {
+    dev: &'a Device<T>,
+    armed: bool,
+}
+
+impl<T: LinkOps> Drop for Peer<'_, T> {
+    fn drop(&mut self) {
+        if self.armed {
+            // SAFETY: still under RTNL in `newlink`; the peer is registered and unpublished.
+            unsafe { bindings::unregister_netdevice_queue(self.dev.as_raw(), ptr::null_mut()) };
+        }
     }
 }
 
 /// The devices a `dellink` batch will unregister together.
 pub struct UnregisterBatch<'a> {
     head: *mut bindings::list_head,
+    rtnl: Rtnl,
     _p: PhantomData<&'a mut bindings::list_head>,
 }
 
 impl UnregisterBatch<'_> {
     /// Queues `dev` for unregistration with the rest of the batch.
-    pub fn queue(&mut self, dev: &NetDevice) {
+    pub fn queue(&self, dev: &NetDevice) {
         // SAFETY: we run under RTNL inside `dellink`; `head` is the caller's batch list, and
         // the device is registered (it is being deleted, not yet unlisted).
         unsafe { bindings::unregister_netdevice_queue(dev.as_raw(), self.head) }
+    }
+
+    /// RTNL is held throughout `dellink`.
+    pub fn rtnl(&self) -> &Rtnl {
+        &self.rtnl
     }
 }
 
@@ -103,13 +318,23 @@ impl<T: LinkOps> Registration<T> {
             // SAFETY: `slot` is valid for writes and pinned; all-zero is a valid starting
             // point for `rtnl_link_ops`.
             unsafe {
-                ops.write(core::mem::zeroed());
+                ops.write(MaybeUninit::zeroed().assume_init());
                 (*ops).kind = T::KIND.as_char_ptr();
                 (*ops).priv_size = Adapter::<T>::PRIV_SIZE;
                 (*ops).setup = Some(setup_callback::<T>);
                 (*ops).newlink = Some(newlink_callback::<T>);
+                if !T::POLICY.is_empty() {
+                    (*ops).policy = Policy::as_raw(T::POLICY);
+                    (*ops).maxtype = (T::POLICY.len() - 1) as ffi::c_uint;
+                }
+                if T::HAS_VALIDATE {
+                    (*ops).validate = Some(validate_callback::<T>);
+                }
                 if T::HAS_DELLINK {
                     (*ops).dellink = Some(dellink_callback::<T>);
+                }
+                if T::HAS_LINK_NET_DEVICE {
+                    (*ops).get_link_net = Some(get_link_net_callback::<T>);
                 }
                 to_result(bindings::rtnl_link_register(ops))
             }
@@ -117,7 +342,10 @@ impl<T: LinkOps> Registration<T> {
         // SAFETY: on success `ops` is fully initialised and registered; on error nothing
         // needs dropping (the ops were never registered).
         let ops = unsafe { pin_init_from_closure(move |slot| ops_init(slot)) };
-        try_pin_init!(Self { ops <- ops, _p: PhantomData })
+        try_pin_init!(Self {
+            ops <- ops,
+            _p: PhantomData
+        })
     }
 }
 
@@ -129,6 +357,15 @@ impl<T: LinkOps> PinnedDrop for Registration<T> {
     }
 }
 
+/// The kind's data attribute table size, from its policy.
+const fn data_len<T: LinkOps>() -> usize {
+    if T::POLICY.is_empty() {
+        1
+    } else {
+        T::POLICY.len()
+    }
+}
+
 unsafe extern "C" fn setup_callback<T: LinkOps>(dev: *mut bindings::net_device) {
     // SAFETY: rtnl just allocated `dev` with `priv_size` zeroed bytes and has not registered it.
     unsafe { Adapter::<T>::attach(dev) };
@@ -137,20 +374,48 @@ unsafe extern "C" fn setup_callback<T: LinkOps>(dev: *mut bindings::net_device) 
     T::setup(&mut setup);
 }
 
+unsafe extern "C" fn validate_callback<T: LinkOps>(
+    tb: *mut *mut bindings::nlattr,
+    data: *mut *mut bindings::nlattr,
+    extack: *mut bindings::netlink_ext_ack,
+) -> ffi::c_int {
+    from_result(|| {
+        // SAFETY: rtnl passes IFLA_MAX + 1 parsed attributes, the kind's data table parsed with
+        // its policy (or null), and an extack (or null), all valid during the call.
+        let (tb, data, extack) = unsafe {
+            (
+                Attrs::from_raw(tb, IFLA_TABLE_LEN),
+                Attrs::from_raw(data, data_len::<T>()),
+                ExtAck::from_raw(extack),
+            )
+        };
+        T::validate(&tb, &data, &extack)?;
+        Ok(0)
+    })
+}
+
 unsafe extern "C" fn newlink_callback<T: LinkOps>(
-    _src_net: *mut bindings::net,
+    src_net: *mut bindings::net,
     dev: *mut bindings::net_device,
-    _tb: *mut *mut bindings::nlattr,
-    _data: *mut *mut bindings::nlattr,
-    _extack: *mut bindings::netlink_ext_ack,
+    tb: *mut *mut bindings::nlattr,
+    data: *mut *mut bindings::nlattr,
+    extack: *mut bindings::netlink_ext_ack,
 ) -> ffi::c_int {
     let registered = Cell::new(false);
     from_result(|| {
-        let link = NewLink::<T> {
-            // SAFETY: rtnl passes a valid, allocated and unregistered device.
-            dev: unsafe { NetDevice::from_raw(dev) },
-            registered: &registered,
-            _p: PhantomData,
+        // SAFETY: rtnl passes a valid, allocated and unregistered device, parsed attribute
+        // tables and an extack (or null), and holds RTNL, all for the duration of the call.
+        let link = unsafe {
+            NewLink::<T> {
+                dev: NetDevice::from_raw(dev),
+                src_net,
+                tb: Attrs::from_raw(tb, IFLA_TABLE_LEN),
+                data: Attrs::from_raw(data, data_len::<T>()),
+                extack: ExtAck::from_raw(extack),
+                registered: &registered,
+                rtnl: Rtnl::assume_held(),
+                _p: PhantomData,
+            }
         };
         match T::newlink(link) {
             Ok(_) => Ok(0),
@@ -171,8 +436,20 @@ unsafe extern "C" fn dellink_callback<T: LinkOps>(
 ) {
     let mut batch = UnregisterBatch {
         head,
+        // SAFETY: `dellink` is called with RTNL held.
+        rtnl: unsafe { Rtnl::assume_held() },
         _p: PhantomData,
     };
     // SAFETY: `dellink` is only called on registered devices of this kind.
     T::dellink(unsafe { Device::from_raw(dev) }, &mut batch);
+}
+
+unsafe extern "C" fn get_link_net_callback<T: LinkOps>(
+    dev: *const bindings::net_device,
+) -> *mut bindings::net {
+    // SAFETY: called with RTNL held on a registered device of this kind.
+    let (dev, rtnl) = unsafe { (Device::<T>::from_raw(dev), Rtnl::assume_held()) };
+    let link_dev = T::link_net_device(dev, &rtnl);
+    // SAFETY: a registered device always has a namespace.
+    unsafe { bindings::rnet_dev_net(link_dev.as_raw()) }
 }

@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use super::bindings;
+use super::{bindings, device::NetDevice};
 use core::ptr::NonNull;
 
 /// An owned socket buffer.
@@ -51,6 +51,23 @@ impl SkBuff {
     /// Whether the buffer holds no data.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The transmit queue the stack picked for this packet.
+    pub fn queue_mapping(&self) -> u16 {
+        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`.
+        unsafe { bindings::rnet_skb_get_queue_mapping(self.0.as_ptr()) }
+    }
+
+    /// Prepares a transmitted packet to be received by `to` (`__dev_forward_skb`): checks it
+    /// fits `to`'s MTU, scrubs it if it crosses network namespaces and sets its protocol.
+    /// A packet that cannot be forwarded is freed and counted in `to`'s `rx_dropped`.
+    pub fn forward_to(self, to: &NetDevice) -> Option<SkBuff> {
+        let skb = self.into_raw();
+        // SAFETY: we own `skb` and `to` is a valid device; on failure the kernel frees `skb`.
+        let ret = unsafe { bindings::__dev_forward_skb(to.as_raw(), skb) };
+        // SAFETY: on success ownership of `skb` is still ours.
+        (ret == 0).then(|| unsafe { SkBuff::from_raw(skb) }).flatten()
     }
 
     /// Frees the buffer after successful processing (not counted as a drop).

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Device operations of one end: bring-up, carrier and the transmit path.
+
+use crate::net::{
+    device::{Device, DeviceOps, NetDevice, TxResult},
+    errno, init,
+    napi::NapiQueue,
+    rcu::{self, RcuDevice},
+    rtnl::Rtnl,
+    skbuff::SkBuff,
+};
+use crate::{queue_map::peer_rx_queue, rxq::RxQueue, Rveth};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use kernel::{alloc::KVec, prelude::*};
+
+/// State of one end of a pair.
+pub(crate) struct RvethPriv {
+    /// The other end; set once both ends are registered, cleared when the pair is deleted.
+    pub(crate) peer: RcuDevice<Rveth>,
+    /// Receive queues, one per rx queue of this device, each with its NAPI context.
+    pub(crate) rxqs: KVec<Pin<KBox<NapiQueue<RxQueue>>>>,
+    /// Packets this end dropped on transmit because the peer's ring was full.
+    pub(crate) tx_ring_full: AtomicU64,
+}
+
+impl RvethPriv {
+    fn new(dev: &NetDevice) -> Result<Self> {
+        let count = dev.real_num_rx_queues().max(1) as usize;
+        let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
+        for _ in 0..count {
+            rxqs.push(KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        Ok(Self {
+            peer: RcuDevice::new(),
+            rxqs,
+            tx_ring_full: AtomicU64::new(0),
+        })
+    }
+}
+
+#[vtable]
+impl DeviceOps for Rveth {
+    type Private = RvethPriv;
+
+    fn init(dev: &NetDevice) -> impl PinInit<RvethPriv, Error> {
+        init::from_result(RvethPriv::new(dev))
+    }
+
+    fn open(dev: &Device<Self>, rtnl: &Rtnl) -> Result {
+        let Some(peer) = dev.private().peer.get_rtnl(rtnl) else {
+            return Err(errno::enotconn());
+        };
+        for q in dev.private().rxqs.iter() {
+            q.enable(rtnl);
+        }
+        if peer.is_running() {
+            dev.carrier_on();
+            peer.carrier_on();
+        }
+        Ok(())
+    }
+
+    fn stop(dev: &Device<Self>, rtnl: &Rtnl) -> Result {
+        dev.carrier_off();
+        if let Some(peer) = dev.private().peer.get_rtnl(rtnl) {
+            peer.carrier_off();
+        }
+        for q in dev.private().rxqs.iter() {
+            q.disable(rtnl);
+            q.queue().purge();
+        }
+        Ok(())
+    }
+
+    fn start_xmit(dev: &Device<Self>, skb: SkBuff) -> TxResult {
+        let rcu = rcu::Guard::new();
+        let Some(peer) = dev.private().peer.get(&rcu) else {
+            dev.count_tx_dropped();
+            return TxResult::Ok;
+        };
+        if !peer.is_running() {
+            dev.count_tx_dropped();
+            return TxResult::Ok;
+        }
+        let len = skb.len();
+        let rxqs = &peer.private().rxqs;
+        let index = peer_rx_queue(skb.queue_mapping(), rxqs.len() as u16);
+        let Some(q) = rxqs.get(usize::from(index)) else {
+            dev.count_tx_dropped();
+            return TxResult::Ok;
+        };
+        // Too big for the peer's MTU: freed and counted in the peer's rx_dropped.
+        let Some(skb) = skb.forward_to(peer) else {
+            dev.count_tx_dropped();
+            return TxResult::Ok;
+        };
+        // A full ring drops and counts rather than stopping the queue: rveth has no qdisc by
+        // default (like veth), and with no qdisc a stopped queue drops anyway; it also avoids
+        // the stop/wake race behind veth's lost-wakeup stall (CVE-2025-68232).
+        if let Err(skb) = q.queue().enqueue(skb) {
+            q.queue().stats.drops.fetch_add(1, Relaxed);
+            dev.private().tx_ring_full.fetch_add(1, Relaxed);
+            dev.count_tx_dropped();
+            drop(skb);
+            return TxResult::Ok;
+        }
+        q.schedule();
+        dev.count_tx(len);
+        TxResult::Ok
+    }
+
+    fn get_iflink(dev: &Device<Self>) -> i32 {
+        let rcu = rcu::Guard::new();
+        dev.private().peer.get(&rcu).map_or(0, |peer| peer.ifindex())
+    }
+}

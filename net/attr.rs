@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netlink attributes (`struct nlattr`), attribute policies and extended acks.
+//!
+//! C header: [`include/net/netlink.h`](srctree/include/net/netlink.h)
+
+use super::bindings;
+use core::{marker::PhantomData, mem::MaybeUninit, ptr};
+use kernel::str::CStr;
+
+/// Length of an `IFLA_*` attribute table (`IFLA_MAX + 1`).
+pub const IFLA_TABLE_LEN: usize = bindings::__IFLA_MAX as usize;
+
+/// Size of an attribute header (`NLA_HDRLEN`).
+const NLA_HDRLEN: usize = 4;
+
+/// One attribute of a request.
+///
+/// # Invariants
+///
+/// Points to a valid attribute whose payload (`nla_len - NLA_HDRLEN` bytes) is readable for
+/// `'a`; netlink checked the length against the message when it parsed it.
+#[derive(Clone, Copy)]
+pub struct Attr<'a>(*const bindings::nlattr, PhantomData<&'a [u8]>);
+
+impl<'a> Attr<'a> {
+    pub(crate) fn as_raw(&self) -> *const bindings::nlattr {
+        self.0
+    }
+
+    pub(crate) fn payload_ptr(&self) -> *const u8 {
+        // SAFETY: the payload follows the header (type invariant).
+        unsafe { self.0.cast::<u8>().add(NLA_HDRLEN) }
+    }
+
+    /// The attribute's payload.
+    pub fn payload(&self) -> &'a [u8] {
+        // SAFETY: by the type invariant the header is valid.
+        let len = usize::from(unsafe { (*self.0).nla_len }).saturating_sub(NLA_HDRLEN);
+        // SAFETY: by the type invariant `len` payload bytes are readable for `'a`.
+        unsafe { core::slice::from_raw_parts(self.payload_ptr(), len) }
+    }
+
+    /// The payload as a native-endian `u32`, if it is exactly four bytes.
+    pub fn as_u32(&self) -> Option<u32> {
+        let p: [u8; 4] = self.payload().try_into().ok()?;
+        Some(u32::from_ne_bytes(p))
+    }
+
+    /// Copies a string payload into `buf` (`nla_strscpy`): up to the first NUL, truncated to
+    /// fit, always NUL-terminated. Returns the copied length.
+    pub fn copy_str(&self, buf: &mut [u8]) -> usize {
+        let p = self.payload();
+        let s = p.iter().position(|&b| b == 0).map_or(p, |n| &p[..n]);
+        let n = s.len().min(buf.len().saturating_sub(1));
+        buf[..n].copy_from_slice(&s[..n]);
+        if let Some(end) = buf.get_mut(n) {
+            *end = 0;
+        }
+        n
+    }
+}
+
+/// A parsed attribute table (`struct nlattr *tb[]`), indexed by attribute type.
+///
+/// # Invariants
+///
+/// `tb` is null or points to `len` entries, each null or a valid attribute for `'a`.
+pub struct Attrs<'a> {
+    tb: *mut *mut bindings::nlattr,
+    len: usize,
+    _p: PhantomData<&'a bindings::nlattr>,
+}
+
+impl<'a> Attrs<'a> {
+    /// # Safety
+    ///
+    /// `tb` must be null or point to `len` entries, each null or a valid attribute, for `'a`.
+    pub(crate) unsafe fn from_raw(tb: *mut *mut bindings::nlattr, len: usize) -> Self {
+        Self {
+            tb,
+            len,
+            _p: PhantomData,
+        }
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut *mut bindings::nlattr {
+        self.tb
+    }
+
+    /// The attribute of type `ty`, if the request carried it.
+    pub fn get(&self, ty: u32) -> Option<Attr<'a>> {
+        let i = ty as usize;
+        if self.tb.is_null() || i >= self.len {
+            return None;
+        }
+        // SAFETY: `i < len` entries are readable (type invariant).
+        let a = unsafe { *self.tb.add(i) };
+        (!a.is_null()).then_some(Attr(a, PhantomData))
+    }
+
+    /// Whether the request carried an attribute of type `ty`.
+    pub fn has(&self, ty: u32) -> bool {
+        self.get(ty).is_some()
+    }
+}
+
+/// Storage for an attribute table the abstraction parses itself.
+pub(crate) struct AttrSet<const N: usize>([*mut bindings::nlattr; N]);
+
+impl<const N: usize> AttrSet<N> {
+    pub(crate) fn new() -> Self {
+        Self([ptr::null_mut(); N])
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut *mut bindings::nlattr {
+        self.0.as_mut_ptr()
+    }
+
+    pub(crate) fn attrs(&mut self) -> Attrs<'_> {
+        // SAFETY: `N` entries, null or set by a netlink parser to attributes of the request,
+        // which outlives this table.
+        unsafe { Attrs::from_raw(self.0.as_mut_ptr(), N) }
+    }
+}
+
+/// Where a request's error message goes (`struct netlink_ext_ack`); may be absent.
+pub struct ExtAck<'a>(*mut bindings::netlink_ext_ack, PhantomData<&'a mut ()>);
+
+impl<'a> ExtAck<'a> {
+    /// # Safety
+    ///
+    /// `ext` must be null or a valid extack for `'a`, not used by others meanwhile.
+    pub(crate) unsafe fn from_raw(ext: *mut bindings::netlink_ext_ack) -> Self {
+        Self(ext, PhantomData)
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::netlink_ext_ack {
+        self.0
+    }
+
+    /// Sets the message userspace prints with the error (`NL_SET_ERR_MSG`).
+    pub fn message(&self, msg: &'static CStr) {
+        if !self.0.is_null() {
+            // SAFETY: a valid extack (type invariant); the message is static.
+            unsafe { (*self.0)._msg = msg.as_char_ptr() };
+        }
+    }
+
+    /// Sets the message and points at the offending attribute (`NL_SET_ERR_MSG_ATTR`).
+    pub fn message_attr(&self, msg: &'static CStr, attr: Attr<'_>) {
+        self.message(msg);
+        if !self.0.is_null() {
+            // SAFETY: as above; `attr` lies in the request the extack describes.
+            unsafe { (*self.0).bad_attr = attr.as_raw() };
+        }
+    }
+}
+
+/// How netlink checks one attribute type before a callback sees it (`struct nla_policy`).
+#[repr(transparent)]
+pub struct Policy(bindings::nla_policy);
+
+// SAFETY: policies are immutable tables; their pointers (if any) are to static data.
+unsafe impl Sync for Policy {}
+
+impl Policy {
+    const fn with(type_: u32, len: u16) -> Self {
+        // SAFETY: all-zero is a valid `nla_policy` (NLA_UNSPEC, no checks).
+        let mut p: bindings::nla_policy = unsafe { MaybeUninit::zeroed().assume_init() };
+        p.type_ = type_ as u8;
+        p.len = len;
+        Self(p)
+    }
+
+    /// No checks (`NLA_UNSPEC`), e.g. for unused attribute numbers.
+    pub const fn unspec() -> Self {
+        Self::with(bindings::NLA_UNSPEC, 0)
+    }
+
+    /// Any payload of at least `len` bytes (an unspecified type with a minimum length).
+    pub const fn min_len(len: usize) -> Self {
+        Self::with(bindings::NLA_UNSPEC, len as u16)
+    }
+
+    /// A binary payload of at most `len` bytes.
+    pub const fn binary(len: usize) -> Self {
+        Self::with(bindings::NLA_BINARY, len as u16)
+    }
+
+    /// Size of `struct ifinfomsg`, which starts a nested link description.
+    pub const IFINFOMSG_LEN: usize = core::mem::size_of::<bindings::ifinfomsg>();
+
+    pub(crate) fn as_raw(table: &'static [Policy]) -> *const bindings::nla_policy {
+        table.as_ptr().cast()
+    }
+}

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Networking error codes that `kernel::error::code` does not define on 6.12.
+
+use super::bindings;
+use kernel::error::Error;
+
+/// `ENOTCONN`: e.g. a pair end brought up without a peer.
+pub fn enotconn() -> Error {
+    Error::from_errno(-(bindings::ENOTCONN as i32))
+}
+
+/// `EADDRNOTAVAIL`: an address that cannot be used (multicast or all-zero MAC).
+pub fn eaddrnotavail() -> Error {
+    Error::from_errno(-(bindings::EADDRNOTAVAIL as i32))
+}

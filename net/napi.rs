@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! NAPI: polled, budgeted packet reception with GRO.
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
+//!
+//! The kernel links a `napi_struct` into its device's and its CPU's lists, so it must never
+//! move: [`NapiQueue`] is pin-initialised, and leaves the lists (with a grace period) when
+//! dropped.
+
+use super::{bindings, device::NetDevice, rtnl::Rtnl, skbuff::SkBuff};
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::{ffi, init::PinInit, prelude::*, types::Opaque};
+
+/// A receive queue's polling logic.
+pub trait NapiPoll: Sized + Send + Sync {
+    /// Delivers at most `budget` packets through `napi`, returning how many it delivered.
+    /// Returning less than `budget` means the queue is drained: the abstraction then completes
+    /// NAPI and calls [`NapiPoll::has_work`] to close the race with a concurrent producer.
+    fn poll(&self, napi: &Poll<'_>, budget: u32) -> u32;
+
+    /// Whether packets arrived since the last poll drained the queue.
+    fn has_work(&self) -> bool;
+}
+
+/// A NAPI context with the queue it polls.
+///
+/// # Invariants
+///
+/// `napi` was added to a device with [`Self::poll_callback`] as its poll function and is
+/// deleted on drop; `napi` is the first field, so the poll callback can find `queue`.
+#[repr(C)]
+#[pin_data(PinnedDrop)]
+pub struct NapiQueue<Q: NapiPoll> {
+    #[pin]
+    napi: Opaque<bindings::napi_struct>,
+    #[pin]
+    queue: Q,
+    enabled: AtomicBool,
+}
+
+// SAFETY: the kernel synchronises `napi_struct` state with atomic bit operations.
+unsafe impl<Q: NapiPoll> Send for NapiQueue<Q> {}
+// SAFETY: as above; `Q` is `Sync`.
+unsafe impl<Q: NapiPoll> Sync for NapiQueue<Q> {}
+
+impl<Q: NapiPoll> NapiQueue<Q> {
+    /// Adds a (disabled) NAPI context to `dev` that polls `queue`.
+    pub fn new(dev: &NetDevice, queue: impl PinInit<Q, Error>) -> impl PinInit<Self, Error> {
+        let dev = dev.as_raw();
+        try_pin_init!(Self {
+            queue <- queue,
+            // SAFETY: `slot` is pinned memory for a `napi_struct`; `dev` is valid (the caller
+            // holds a reference) and outlives the context, which is deleted before the device's
+            // private area is freed.
+            napi <- Opaque::ffi_init(|slot| unsafe {
+                bindings::netif_napi_add_weight(
+                    dev,
+                    slot,
+                    Some(Self::poll_callback),
+                    bindings::NAPI_POLL_WEIGHT as ffi::c_int,
+                )
+            }),
+            enabled: AtomicBool::new(false),
+        })
+    }
+
+    /// The queue this context polls.
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    /// Schedules a poll (`napi_schedule`); does nothing while disabled or already scheduled,
+    /// except to note that another poll is needed.
+    pub fn schedule(&self) {
+        // SAFETY: `napi` was added (type invariant); scheduling is allowed from any context.
+        unsafe { bindings::rnet_napi_schedule(self.napi.get()) }
+    }
+
+    /// Allows polling (`napi_enable`); called from `ndo_open`.
+    pub fn enable(&self, _rtnl: &Rtnl) {
+        if !self.enabled.swap(true, Ordering::Relaxed) {
+            // SAFETY: `napi` was added and is disabled (RTNL serialises enable/disable).
+            unsafe { bindings::napi_enable(self.napi.get()) }
+        }
+    }
+
+    /// Stops polling and waits for a running poll to finish (`napi_disable`); from `ndo_stop`.
+    pub fn disable(&self, _rtnl: &Rtnl) {
+        if self.enabled.swap(false, Ordering::Relaxed) {
+            // SAFETY: `napi` was added and enabled; under RTNL we are in process context.
+            unsafe { bindings::napi_disable(self.napi.get()) }
+        }
+    }
+
+    unsafe extern "C" fn poll_callback(
+        napi: *mut bindings::napi_struct,
+        budget: ffi::c_int,
+    ) -> ffi::c_int {
+        // SAFETY: `napi` is the first field of a pinned `NapiQueue<Q>` (type invariant), which
+        // lives until the context is deleted, after which no poll runs.
+        let this = unsafe { &*napi.cast::<Self>() };
+        let budget = u32::try_from(budget).unwrap_or(0);
+        let ctx = Poll {
+            napi,
+            _p: core::marker::PhantomData,
+        };
+        let done = this.queue.poll(&ctx, budget).min(budget);
+        // A zero budget (netpoll) must not complete NAPI.
+        if budget > 0 && done < budget {
+            // SAFETY: we are the poll function of `napi`, inside its poll.
+            let completed = unsafe { bindings::napi_complete_done(napi, done as ffi::c_int) };
+            if completed && this.queue.has_work() {
+                this.schedule();
+            }
+        }
+        done as ffi::c_int
+    }
+}
+
+#[pinned_drop]
+impl<Q: NapiPoll> PinnedDrop for NapiQueue<Q> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `napi` was added. Polls stop once it is disabled; `netif_napi_del` unlinks it
+        // and waits for a grace period before its memory is freed.
+        unsafe {
+            if self.enabled.swap(false, Ordering::Relaxed) {
+                bindings::napi_disable(self.napi.get());
+            }
+            bindings::rnet_netif_napi_del(self.napi.get())
+        }
+    }
+}
+
+/// What a poll function may do with its NAPI context.
+pub struct Poll<'a> {
+    napi: *mut bindings::napi_struct,
+    _p: core::marker::PhantomData<&'a ()>,
+}
+
+impl Poll<'_> {
+    /// Hands a received packet to GRO and the stack (`napi_gro_receive`).
+    pub fn gro_receive(&self, skb: SkBuff) {
+        // SAFETY: we are inside this context's poll; the stack takes ownership of `skb`.
+        unsafe { bindings::napi_gro_receive(self.napi, skb.into_raw()) };
+    }
+
+    /// The device this context belongs to.
+    pub fn dev(&self) -> &NetDevice {
+        // SAFETY: a NAPI context's device outlives it.
+        unsafe { NetDevice::from_raw(bindings::rnet_napi_dev(self.napi)) }
+    }
+}

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RCU read-side sections and RCU-published device pointers.
+//!
+//! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
+
+use super::{
+    bindings,
+    device::{Device, DeviceOps},
+    rtnl::Rtnl,
+};
+use core::{
+    cell::UnsafeCell,
+    marker::PhantomData,
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+
+/// An RCU read-side critical section; ends on drop.
+pub struct Guard(PhantomData<*mut ()>);
+
+impl Guard {
+    /// Enters a read-side critical section (`rcu_read_lock`).
+    pub fn new() -> Self {
+        // SAFETY: always allowed; paired with the unlock in `drop`.
+        unsafe { bindings::rnet_rcu_read_lock() };
+        Self(PhantomData)
+    }
+}
+
+impl Default for Guard {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        // SAFETY: paired with the lock in `new`, on the same CPU context (`Guard` is `!Send`).
+        unsafe { bindings::rnet_rcu_read_unlock() };
+    }
+}
+
+/// A nullable, RCU-published pointer to a device driven by `T` (e.g. a pair's peer).
+///
+/// While published, the pointer holds a tracked reference on the device, so a driver that
+/// forgets to clear it makes unregistration wait ("waiting for ... to become free") instead of
+/// leaving a dangling pointer. Readers see the device for the length of an RCU section:
+/// unregistration waits for a grace period before freeing a device.
+///
+/// # Invariants
+///
+/// `ptr` is null or a registered-or-unregistering device driven by `T` on which `tracker`
+/// holds a reference. Writers are serialised by RTNL.
+pub struct RcuDevice<T: DeviceOps> {
+    ptr: AtomicPtr<bindings::net_device>,
+    tracker: UnsafeCell<bindings::netdevice_tracker>,
+    _p: PhantomData<T>,
+}
+
+// SAFETY: the pointer is published with release/acquire ordering; `tracker` is only touched by
+// writers, which hold RTNL.
+unsafe impl<T: DeviceOps> Send for RcuDevice<T> {}
+// SAFETY: as above.
+unsafe impl<T: DeviceOps> Sync for RcuDevice<T> {}
+
+impl<T: DeviceOps> RcuDevice<T> {
+    /// An empty pointer.
+    pub fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+            // SAFETY: a zeroed tracker is the "no reference" state.
+            tracker: UnsafeCell::new(unsafe { core::mem::zeroed() }),
+            _p: PhantomData,
+        }
+    }
+
+    /// The device, valid for the read-side section `_guard`.
+    pub fn get<'g>(&self, _guard: &'g Guard) -> Option<&'g Device<T>> {
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: by the type invariant a non-null `p` is a `T` device with initialised private
+        // state; it is not freed before a grace period after it stops being reachable here.
+        (!p.is_null()).then(|| unsafe { Device::from_raw(p) })
+    }
+
+    /// The device, under RTNL (writers cannot change it meanwhile).
+    pub fn get_rtnl<'r>(&self, _rtnl: &'r Rtnl) -> Option<&'r Device<T>> {
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: as in `get`; RTNL keeps the reference (and so the device) in place.
+        (!p.is_null()).then(|| unsafe { Device::from_raw(p) })
+    }
+
+    /// Publishes `dev` (or clears the pointer), taking a reference on the new device and
+    /// dropping the one on the old.
+    pub fn set(&self, dev: Option<&Device<T>>, _rtnl: &Rtnl) {
+        let new = dev.map_or(ptr::null_mut(), |d| d.as_raw());
+        // The tracker records one reference at a time: release the old before taking the new.
+        // Readers may briefly see `new` before its reference is taken; the caller's `&Device`
+        // keeps it alive meanwhile.
+        let old = self.ptr.swap(new, Ordering::AcqRel);
+        // SAFETY: RTNL serialises writers, so nobody else uses `tracker`; `old` held the
+        // reference recorded in it.
+        unsafe {
+            if !old.is_null() {
+                bindings::rnet_netdev_put(old, self.tracker.get());
+            }
+            if !new.is_null() {
+                bindings::rnet_netdev_hold(new, self.tracker.get());
+            }
+        }
+    }
+}
+
+impl<T: DeviceOps> Default for RcuDevice<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: DeviceOps> Drop for RcuDevice<T> {
+    fn drop(&mut self) {
+        let old = *self.ptr.get_mut();
+        if !old.is_null() {
+            // SAFETY: the reference recorded in `tracker` is released exactly once.
+            unsafe { bindings::rnet_netdev_put(old, self.tracker.get()) };
+        }
+    }
+}
