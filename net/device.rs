@@ -9,11 +9,16 @@
 //! device is registered) and dropped from `priv_destructor`, after the last reference to the
 //! device is gone, so it can never be used before it exists or after it is freed.
 
-use super::{bindings, rtnl::Rtnl, skbuff::SkBuff};
+use super::{
+    bindings,
+    ethtool::{self, EthtoolOps},
+    rtnl::Rtnl,
+    skbuff::SkBuff,
+};
 use core::{marker::PhantomData, mem::MaybeUninit, ops::Deref};
 use kernel::{
     build_error,
-    error::{from_result, VTABLE_DEFAULT_ERROR},
+    error::{from_result, to_result, VTABLE_DEFAULT_ERROR},
     ffi,
     init::PinInit,
     prelude::*,
@@ -111,6 +116,33 @@ impl NetDevice {
         unsafe { bindings::rnet_netdev_real_num_rx_queues(self.as_raw()) }
     }
 
+    /// Sets how many receive and transmit queues are in use (at most the allocated counts).
+    pub fn set_real_num_queues(&self, rx: u32, tx: u32, _rtnl: &Rtnl) -> Result {
+        // SAFETY: a registered device; RTNL is held, as both calls require.
+        unsafe {
+            to_result(bindings::netif_set_real_num_rx_queues(self.as_raw(), rx))?;
+            to_result(bindings::netif_set_real_num_tx_queues(self.as_raw(), tx))
+        }
+    }
+
+    /// Transmit queues in use.
+    pub fn real_num_tx_queues(&self) -> u32 {
+        // SAFETY: a valid device; a plain integer read.
+        unsafe { (*self.as_raw()).real_num_tx_queues }
+    }
+
+    /// Receive queues allocated.
+    pub fn num_rx_queues(&self) -> u32 {
+        // SAFETY: a valid device; fixed after allocation.
+        unsafe { (*self.as_raw()).num_rx_queues }
+    }
+
+    /// Transmit queues allocated.
+    pub fn num_tx_queues(&self) -> u32 {
+        // SAFETY: a valid device; fixed after allocation.
+        unsafe { (*self.as_raw()).num_tx_queues }
+    }
+
     /// Counts a packet the driver dropped on transmit (`tx_dropped`).
     pub fn count_tx_dropped(&self) {
         // SAFETY: the device is valid; core stats are per-cpu and lock-free.
@@ -185,6 +217,12 @@ impl<'a> DeviceSetup<'a> {
     pub fn remove_priv_flags(&mut self, flags: PrivFlags) {
         // SAFETY: as above.
         unsafe { bindings::rnet_netdev_remove_priv_flags(self.raw(), flags.0) }
+    }
+
+    /// Installs `T`'s ethtool operations.
+    pub fn set_ethtool_ops<T: EthtoolOps>(&mut self) {
+        // SAFETY: as above; the ops table is a `'static` constant.
+        unsafe { (*self.raw()).ethtool_ops = &ethtool::Adapter::<T>::OPS };
     }
 
     /// Marks the transmit path as lockless (`lltx`): the driver does its own locking.

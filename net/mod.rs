@@ -9,6 +9,7 @@ pub mod bh;
 pub mod bindings;
 pub mod device;
 pub mod errno;
+pub mod ethtool;
 pub mod init;
 pub mod kunit;
 pub mod napi;

@@ -70,6 +70,7 @@ impl LinkOps for Rveth {
                 .with(PrivFlags::PHONY_HEADROOM)
                 .with(PrivFlags::DISABLE_NETPOLL),
         );
+        dev.set_ethtool_ops::<Rveth>();
         dev.set_lltx();
         dev.set_sw_stats();
         dev.set_mtu_range(MIN_MTU, MAX_MTU);

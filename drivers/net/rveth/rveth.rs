@@ -12,6 +12,7 @@
 #[path = "../../../net/mod.rs"]
 mod net;
 
+mod ethtool;
 mod link;
 mod queue_map;
 mod ring;

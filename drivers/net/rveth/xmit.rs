@@ -20,8 +20,17 @@ pub(crate) struct RvethPriv {
     pub(crate) peer: RcuDevice<Rveth>,
     /// Receive queues, one per rx queue of this device, each with its NAPI context.
     pub(crate) rxqs: KVec<Pin<KBox<NapiQueue<RxQueue>>>>,
+    /// Per transmit queue counters.
+    pub(crate) txqs: KVec<TxStats>,
     /// Packets this end dropped on transmit because the peer's ring was full.
     pub(crate) tx_ring_full: AtomicU64,
+}
+
+/// Counters of one transmit queue.
+#[derive(Default)]
+pub(crate) struct TxStats {
+    pub(crate) packets: AtomicU64,
+    pub(crate) bytes: AtomicU64,
 }
 
 impl RvethPriv {
@@ -31,9 +40,15 @@ impl RvethPriv {
         for _ in 0..count {
             rxqs.push(KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?, GFP_KERNEL)?;
         }
+        let tx_count = dev.num_tx_queues().max(1) as usize;
+        let mut txqs = KVec::with_capacity(tx_count, GFP_KERNEL)?;
+        for _ in 0..tx_count {
+            txqs.push(TxStats::default(), GFP_KERNEL)?;
+        }
         Ok(Self {
             peer: RcuDevice::new(),
             rxqs,
+            txqs,
             tx_ring_full: AtomicU64::new(0),
         })
     }
@@ -84,8 +99,10 @@ impl DeviceOps for Rveth {
             return TxResult::Ok;
         }
         let len = skb.len();
+        let txq = skb.queue_mapping();
         let rxqs = &peer.private().rxqs;
-        let index = peer_rx_queue(skb.queue_mapping(), rxqs.len() as u16);
+        let in_use = (peer.real_num_rx_queues() as usize).min(rxqs.len());
+        let index = peer_rx_queue(txq, in_use as u16);
         let Some(q) = rxqs.get(usize::from(index)) else {
             dev.count_tx_dropped();
             return TxResult::Ok;
@@ -107,6 +124,10 @@ impl DeviceOps for Rveth {
         }
         q.schedule();
         dev.count_tx(len);
+        if let Some(t) = dev.private().txqs.get(usize::from(txq)) {
+            t.packets.fetch_add(1, Relaxed);
+            t.bytes.fetch_add(u64::from(len), Relaxed);
+        }
         TxResult::Ok
     }
 

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `ethtool` support: driver info, per-queue statistics and channels.
+
+use crate::net::{
+    device::Device,
+    ethtool::{Channels, EthtoolOps, StatsWriter},
+    rcu,
+    rtnl::Rtnl,
+};
+use crate::Rveth;
+use core::sync::atomic::Ordering::Relaxed;
+use kernel::{c_str, prelude::*};
+
+#[vtable]
+impl EthtoolOps for Rveth {
+    const DRIVER: &'static CStr = c_str!("rveth");
+    const VERSION: &'static CStr = c_str!("0.1");
+
+    fn stats(dev: &Device<Self>, out: &mut StatsWriter<'_>) {
+        let private = dev.private();
+        let peer_ifindex = {
+            let rcu = rcu::Guard::new();
+            private.peer.get(&rcu).map_or(0, |p| p.ifindex())
+        };
+        out.stat(format_args!("peer_ifindex"), peer_ifindex as u64);
+        out.stat(
+            format_args!("tx_ring_full_drops"),
+            private.tx_ring_full.load(Relaxed),
+        );
+        for (i, q) in private.txqs.iter().enumerate() {
+            out.stat(format_args!("tx_queue_{i}_packets"), q.packets.load(Relaxed));
+            out.stat(format_args!("tx_queue_{i}_bytes"), q.bytes.load(Relaxed));
+        }
+        for (i, q) in private.rxqs.iter().enumerate() {
+            let s = &q.queue().stats;
+            out.stat(format_args!("rx_queue_{i}_packets"), s.packets.load(Relaxed));
+            out.stat(format_args!("rx_queue_{i}_bytes"), s.bytes.load(Relaxed));
+            out.stat(format_args!("rx_queue_{i}_drops"), s.drops.load(Relaxed));
+            out.stat(format_args!("rx_queue_{i}_napi_polls"), s.polls.load(Relaxed));
+        }
+    }
+
+    fn channels(dev: &Device<Self>) -> Channels {
+        Channels {
+            rx: dev.real_num_rx_queues(),
+            tx: dev.real_num_tx_queues(),
+            max_rx: dev.num_rx_queues(),
+            max_tx: dev.num_tx_queues(),
+        }
+    }
+
+    fn set_channels(dev: &Device<Self>, rx: u32, tx: u32, rtnl: &Rtnl) -> Result {
+        if rx == 0 || tx == 0 {
+            return Err(EINVAL);
+        }
+        dev.set_real_num_queues(rx, tx, rtnl)
+    }
+}
