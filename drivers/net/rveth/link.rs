@@ -31,26 +31,40 @@ const FEATURES: Features = Features::SG
     .with(Features::GSO_ENCAP_ALL)
     .with(Features::VLAN_OFFLOADS);
 
+/// Why a MAC address cannot be used, if it cannot.
+fn mac_problem(mac: &[u8]) -> Option<(&'static CStr, Error)> {
+    if mac.len() != 6 {
+        return Some((c_str!("rveth: MAC address must be 6 bytes"), EINVAL));
+    }
+    if mac[0] & 1 != 0 || mac.iter().all(|&b| b == 0) {
+        return Some((
+            c_str!("rveth: MAC address must be unicast and non-zero"),
+            errno::eaddrnotavail(),
+        ));
+    }
+    None
+}
+
+/// Whether an `IFLA_MTU` payload is a valid MTU for either end.
+fn mtu_valid(payload: &[u8]) -> bool {
+    match <[u8; 4]>::try_from(payload) {
+        Ok(b) => (MIN_MTU..=MAX_MTU).contains(&u32::from_ne_bytes(b)),
+        Err(_) => false,
+    }
+}
+
 /// Checks the attributes either end may be created with.
 fn validate_link(tb: &Attrs<'_>, extack: &ExtAck<'_>) -> Result {
     if let Some(addr) = tb.get(IFLA_ADDRESS) {
-        let mac = addr.payload();
-        if mac.len() != 6 {
-            extack.message_attr(c_str!("rveth: MAC address must be 6 bytes"), addr);
-            return Err(EINVAL);
-        }
-        if mac[0] & 1 != 0 || mac.iter().all(|&b| b == 0) {
-            extack.message_attr(c_str!("rveth: MAC address must be unicast and non-zero"), addr);
-            return Err(errno::eaddrnotavail());
+        if let Some((msg, err)) = mac_problem(addr.payload()) {
+            extack.message_attr(msg, addr);
+            return Err(err);
         }
     }
     if let Some(mtu) = tb.get(IFLA_MTU) {
-        match mtu.as_u32() {
-            Some(m) if (MIN_MTU..=MAX_MTU).contains(&m) => {}
-            _ => {
-                extack.message_attr(c_str!("rveth: MTU must be between 68 and 65535"), mtu);
-                return Err(EINVAL);
-            }
+        if !mtu_valid(mtu.payload()) {
+            extack.message_attr(c_str!("rveth: MTU must be between 68 and 65535"), mtu);
+            return Err(EINVAL);
         }
     }
     Ok(())
@@ -113,3 +127,29 @@ impl LinkOps for Rveth {
         dev.private().peer.get_rtnl(rtnl).map_or(dev, |peer| peer)
     }
 }
+
+fn mac_must_be_six_bytes() {
+    crate::kassert!(mac_problem(&[2, 0, 0, 0, 0]).is_some());
+    crate::kassert!(mac_problem(&[2, 0, 0, 0, 0, 1, 0]).is_some());
+    crate::kassert!(mac_problem(&[2, 0, 0, 0, 0, 1]).is_none());
+}
+
+fn mac_must_be_unicast_non_zero() {
+    crate::kassert!(mac_problem(&[1, 0, 0x5e, 0, 0, 1]).is_some());
+    crate::kassert!(mac_problem(&[0xff; 6]).is_some());
+    crate::kassert!(mac_problem(&[0; 6]).is_some());
+    crate::kassert!(mac_problem(&[0, 0, 0, 0, 0, 1]).is_none());
+}
+
+fn mtu_bounds() {
+    crate::kassert!(!mtu_valid(&67u32.to_ne_bytes()));
+    crate::kassert!(mtu_valid(&68u32.to_ne_bytes()));
+    crate::kassert!(mtu_valid(&65535u32.to_ne_bytes()));
+    crate::kassert!(!mtu_valid(&65536u32.to_ne_bytes()));
+    crate::kassert!(!mtu_valid(&[0x40, 0x05]));
+}
+
+crate::kunit_suite!(
+    rveth_link_attrs,
+    [mac_must_be_six_bytes, mac_must_be_unicast_non_zero, mtu_bounds]
+);
