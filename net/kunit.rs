@@ -173,5 +173,9 @@ macro_rules! kunit_suite {
             #[link_section = ".kunit_test_suites"]
             static mut SUITE_ENTRY: *const bindings::kunit_suite = core::ptr::addr_of_mut!(SUITE);
         };
+
+        // Without KUnit the cases are still type-checked, and not reported as dead code.
+        #[cfg(not(CONFIG_KUNIT))]
+        const _: &[fn()] = &[$($case),+];
     };
 }

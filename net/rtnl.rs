@@ -182,7 +182,11 @@ impl<'a, T: LinkOps> NewLink<'a, T> {
 
         // SAFETY: `src_net` is the request's namespace; `tbp` the parsed table. Returns a
         // counted reference or an error pointer.
-        let net = from_err_ptr(unsafe { bindings::rtnl_link_get_net(self.src_net, tbp) })?;
+        let net = from_err_ptr(unsafe { bindings::rtnl_link_get_net(self.src_net, tbp) })
+            .inspect_err(|_| {
+                self.extack
+                    .message(kernel::c_str!("peer network namespace not found"))
+            })?;
         // SAFETY: `net` is referenced; `ifname` is NUL-terminated; the ops are this kind's
         // (the device we are creating was made from them); `tbp` is parsed.
         let peer = from_err_ptr(unsafe {

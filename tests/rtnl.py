@@ -205,8 +205,11 @@ class Rtnl:
         self.close()
 
     def _recv(self):
-        """One datagram, sized by peeking so a long echoed request is never cut."""
-        size = self.sock.recv_into(bytearray(), 0, socket.MSG_PEEK | socket.MSG_TRUNC)
+        """One datagram, sized by peeking so a long echoed request is never cut.
+
+        The peek buffer must not be empty: CPython skips the syscall for 0 bytes.
+        """
+        size = self.sock.recv_into(bytearray(1), 1, socket.MSG_PEEK | socket.MSG_TRUNC)
         return self.sock.recv(size)
 
     def request(self, msg_type, flags, payload):
