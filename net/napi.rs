@@ -50,10 +50,12 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         let dev = dev.as_raw();
         try_pin_init!(Self {
             queue <- queue,
-            // SAFETY: `slot` is pinned memory for a `napi_struct`; `dev` is valid (the caller
-            // holds a reference) and outlives the context, which is deleted before the device's
-            // private area is freed.
+            // SAFETY: `slot` is pinned memory for a `napi_struct`, zeroed first as the kernel
+            // expects (it only sets some fields); `dev` is valid (the caller holds a reference)
+            // and outlives the context, which is deleted before the device's private area is
+            // freed.
             napi <- Opaque::ffi_init(|slot| unsafe {
+                core::ptr::write_bytes(slot, 0, 1);
                 bindings::netif_napi_add_weight(
                     dev,
                     slot,

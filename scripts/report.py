@@ -13,7 +13,8 @@ from pathlib import Path
 # Kernel log lines that mean the kernel found a bug, whatever the test said.
 KERNEL_REPORT = re.compile(
     r"BUG:|WARNING:|KASAN|UBSAN|Oops|general protection fault|kernel BUG|"
-    r"possible (recursive|circular) locking|inconsistent lock state|lockdep|"
+    r"possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|"
+    r"possible irq lock inversion|DEBUG_LOCKS_WARN_ON|"
     r"unregister_netdevice: waiting for|refcount_t:|list_(add|del) corruption|"
     r"rcu: INFO|blocked for more than|Kernel panic|leaked reference|ref_tracker:|"
     r"kmemleak: .*new suspected memory leaks|RIP: "
@@ -83,7 +84,8 @@ def pytest(res: Path, t: Tally):
 def run_checks(res: Path, t: Tally):
     t.add("run: guest finished", (res / "complete").exists(),
           detail=tail(res / "console.log", 60))
-    for name, f in (("run: insmod rveth", "insmod.err"), ("run: rmmod rveth", "rmmod.err")):
+    for name, f in (("run: insmod rveth", "insmod.err"), ("run: rmmod rveth", "rmmod.err"),
+                    ("run: selftests finished in time", "timeout.err")):
         p = res / f
         t.add(name, not p.exists(), detail=p.read_text() if p.exists() else "")
 

@@ -13,11 +13,17 @@ res="$top/results/test-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
 echo "[test] booting $kdir under QEMU/TCG (boot ~10 s, whole suite a few minutes)" >&2
 start=$(date +%s)
-# The console log keeps the kernel's messages even if the guest dies.
+# The console log (kernel messages included) survives a guest that dies; the terminal
+# follows the selftests as they run.
+touch "$res/pytest.log"
+tail -F -n +1 "$res/pytest.log" 2>/dev/null &
+follow=$!
 set +e
 # shellcheck disable=SC2086
-"$here/vm.sh" "$kdir" "$res" "bash $here/guest/test.sh $res $ko ${T:-}" 2>&1 | tee "$res/console.log"
-vm_rc=${PIPESTATUS[0]}
+RVETH_VM_VERBOSE=1 "$here/vm.sh" "$kdir" "$res" "bash $here/guest/test.sh $res $ko ${T:-}" \
+  > "$res/console.log" 2>&1
+vm_rc=$?
 set -e
+sleep 1; kill "$follow" 2>/dev/null || true
 echo "[test] guest exited with $vm_rc after $(( $(date +%s) - start )) s" >&2
 exec python3 "$here/report.py" "$res"

@@ -167,9 +167,11 @@ def test_tcpdump_sees_traffic(netns):
                             "-c", "2", "icmp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            text=True)
     try:
-        time.sleep(1.0)
-        nsrun(a, "ping", "-c", "3", "-i", "0.2", "-W", "5", "10.11.0.2")
-        out, _ = cap.communicate(timeout=20)
+        # tcpdump starts slowly under emulation: ping until it has seen two packets.
+        deadline = time.monotonic() + 60
+        while cap.poll() is None and time.monotonic() < deadline:
+            nsrun(a, "ping", "-c", "1", "-W", "2", "10.11.0.2", check=False)
+        out, _ = cap.communicate(timeout=10)
     finally:
         cap.kill()
     assert "ICMP echo request" in out, out

@@ -21,8 +21,14 @@ else
 fi
 
 export RVETH_KO=$ko
-python3 -m pytest "$top/tests" -p no:cacheprovider -o junit_family=xunit1 \
-  --junitxml="$out/pytest.xml" -v "$@" 2>&1 | tee "$out/pytest.log"
+# A hung test must not hang the run: give up after RVETH_PYTEST_TIMEOUT seconds and dump
+# the blocked tasks into the kernel log for the report.
+timeout -k 10 "${RVETH_PYTEST_TIMEOUT:-1800}" python3 -m pytest "$top/tests" -p no:cacheprovider \
+  -o junit_family=xunit1 --junitxml="$out/pytest.xml" -v "$@" > "$out/pytest.log" 2>&1
+if [ $? -eq 124 ]; then
+  echo "pytest timed out" > "$out/timeout.err"
+  echo w > /proc/sysrq-trigger
+fi
 
 # Unloading must work and leave nothing behind.
 if grep -q '^rveth ' /proc/modules && ! rmmod rveth; then
