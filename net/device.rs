@@ -284,13 +284,11 @@ impl Features {
     /// No features.
     pub const EMPTY: Features = Features(0);
     /// All TSO variants (`NETIF_F_ALL_TSO`).
-    pub const ALL_TSO: Features = Features(
-        Self::TSO.0 | Self::TSO6.0 | Self::TSO_ECN.0 | Self::TSO_MANGLEID.0,
-    );
+    pub const ALL_TSO: Features =
+        Features(Self::TSO.0 | Self::TSO6.0 | Self::TSO_ECN.0 | Self::TSO_MANGLEID.0);
     /// Segmentation offloads the stack can do in software (`NETIF_F_GSO_SOFTWARE`).
-    pub const GSO_SOFTWARE: Features = Features(
-        Self::ALL_TSO.0 | Self::GSO_SCTP.0 | Self::GSO_UDP_L4.0 | Self::GSO_FRAGLIST.0,
-    );
+    pub const GSO_SOFTWARE: Features =
+        Features(Self::ALL_TSO.0 | Self::GSO_SCTP.0 | Self::GSO_UDP_L4.0 | Self::GSO_FRAGLIST.0);
     /// Tunnel segmentation offloads (`NETIF_F_GSO_ENCAP_ALL`).
     pub const GSO_ENCAP_ALL: Features = Features(
         Self::GSO_GRE.0
@@ -502,6 +500,9 @@ impl<T: DeviceOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `init` callback, with valid arguments.
     unsafe extern "C" fn init_callback(dev: *mut bindings::net_device) -> ffi::c_int {
         from_result(|| {
             // SAFETY: called by `register_netdevice` on a device set up by `attach`.
@@ -518,6 +519,9 @@ impl<T: DeviceOps> Adapter<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `destructor` callback, with valid arguments.
     unsafe extern "C" fn destructor_callback(dev: *mut bindings::net_device) {
         // SAFETY: called once the device is unused (or registration failed after init).
         let slot = unsafe { PrivSlot::<T::Private>::of(dev) };
@@ -530,27 +534,45 @@ impl<T: DeviceOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `uninit` callback, with valid arguments.
     unsafe extern "C" fn uninit_callback(dev: *mut bindings::net_device) {
         // SAFETY: `ndo_uninit` only runs after a successful `ndo_init`.
-        T::uninit(unsafe { Device::from_raw(dev) }, unsafe { &Rtnl::assume_held() })
+        T::uninit(unsafe { Device::from_raw(dev) }, unsafe {
+            &Rtnl::assume_held()
+        })
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `open` callback, with valid arguments.
     unsafe extern "C" fn open_callback(dev: *mut bindings::net_device) -> ffi::c_int {
         from_result(|| {
             // SAFETY: a registered device; `ndo_init` succeeded.
-            T::open(unsafe { Device::from_raw(dev) }, unsafe { &Rtnl::assume_held() })?;
+            T::open(unsafe { Device::from_raw(dev) }, unsafe {
+                &Rtnl::assume_held()
+            })?;
             Ok(0)
         })
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `stop` callback, with valid arguments.
     unsafe extern "C" fn stop_callback(dev: *mut bindings::net_device) -> ffi::c_int {
         from_result(|| {
             // SAFETY: a registered device; `ndo_init` succeeded.
-            T::stop(unsafe { Device::from_raw(dev) }, unsafe { &Rtnl::assume_held() })?;
+            T::stop(unsafe { Device::from_raw(dev) }, unsafe {
+                &Rtnl::assume_held()
+            })?;
             Ok(0)
         })
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `start_xmit` callback, with valid arguments.
     unsafe extern "C" fn start_xmit_callback(
         skb: *mut bindings::sk_buff,
         dev: *mut bindings::net_device,
@@ -570,6 +592,9 @@ impl<T: DeviceOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_iflink` callback, with valid arguments.
     unsafe extern "C" fn get_iflink_callback(dev: *const bindings::net_device) -> ffi::c_int {
         // SAFETY: a registered device; `ndo_init` succeeded.
         T::get_iflink(unsafe { Device::from_raw(dev) })

@@ -160,6 +160,9 @@ impl<T: EthtoolOps> Adapter<T> {
         w.index
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_drvinfo` callback, with valid arguments.
     unsafe extern "C" fn get_drvinfo(
         _dev: *mut bindings::net_device,
         info: *mut bindings::ethtool_drvinfo,
@@ -170,6 +173,9 @@ impl<T: EthtoolOps> Adapter<T> {
         copy_cstr(&mut info.version, T::VERSION);
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_link_ksettings` callback, with valid arguments.
     unsafe extern "C" fn get_link_ksettings(
         _dev: *mut bindings::net_device,
         cmd: *mut bindings::ethtool_link_ksettings,
@@ -184,6 +190,9 @@ impl<T: EthtoolOps> Adapter<T> {
         0
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_sset_count` callback, with valid arguments.
     unsafe extern "C" fn get_sset_count(
         dev: *mut bindings::net_device,
         sset: ffi::c_int,
@@ -195,6 +204,9 @@ impl<T: EthtoolOps> Adapter<T> {
         Self::count(unsafe { Device::from_raw(dev) }) as ffi::c_int
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_strings` callback, with valid arguments.
     unsafe extern "C" fn get_strings(dev: *mut bindings::net_device, sset: u32, data: *mut u8) {
         if sset != bindings::ethtool_stringset_ETH_SS_STATS {
             return;
@@ -207,6 +219,9 @@ impl<T: EthtoolOps> Adapter<T> {
         T::stats(unsafe { Device::from_raw(dev) }, &mut w);
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_ethtool_stats` callback, with valid arguments.
     unsafe extern "C" fn get_ethtool_stats(
         dev: *mut bindings::net_device,
         _stats: *mut bindings::ethtool_stats,
@@ -224,6 +239,9 @@ impl<T: EthtoolOps> Adapter<T> {
         T::stats(dev, &mut w);
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_channels` callback, with valid arguments.
     unsafe extern "C" fn get_channels(
         dev: *mut bindings::net_device,
         ch: *mut bindings::ethtool_channels,
@@ -237,6 +255,9 @@ impl<T: EthtoolOps> Adapter<T> {
         ch.max_tx = c.max_tx;
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `set_channels` callback, with valid arguments.
     unsafe extern "C" fn set_channels(
         dev: *mut bindings::net_device,
         ch: *mut bindings::ethtool_channels,

@@ -145,6 +145,9 @@ macro_rules! kunit_suite {
 
             kernel::macros::paste! {
                 $(
+                    /// # Safety
+                    ///
+                    /// Only KUnit calls this, with the test it runs.
                     unsafe extern "C" fn [<__kunit_run_ $case>](_test: *mut bindings::kunit) {
                         $case();
                     }
@@ -156,7 +159,7 @@ macro_rules! kunit_suite {
                     $(
                         $crate::net::kunit::case(
                             kernel::c_str!(stringify!($case)),
-                            crate::__LOG_PREFIX,
+                            $crate::__LOG_PREFIX,
                             [<__kunit_run_ $case>],
                         ),
                     )+

@@ -95,6 +95,9 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `poll` callback, with valid arguments.
     unsafe extern "C" fn poll_callback(
         napi: *mut bindings::napi_struct,
         budget: ffi::c_int,

@@ -128,7 +128,9 @@ impl<'a, T: LinkOps> NewLink<'a, T> {
         to_result(unsafe { bindings::register_netdevice(self.dev.as_raw()) })?;
         self.registered.set(true);
         // SAFETY: registration ran `ndo_init`, which initialised the private state.
-        Ok((Registered(()), unsafe { Device::from_raw(self.dev.as_raw()) }))
+        Ok((Registered(()), unsafe {
+            Device::from_raw(self.dev.as_raw())
+        }))
     }
 
     /// Creates and registers the peer described by the `IFLA_INFO_DATA` attribute `peer_type`
@@ -234,7 +236,9 @@ impl<'a, T: LinkOps> NewLink<'a, T> {
         };
         peer.dev.carrier_off();
         // SAFETY: under RTNL, `peer` is registered; `ifmp` is the request's header or null.
-        to_result(unsafe { bindings::rtnl_configure_link(peer.dev.as_raw(), ifmp, 0, ptr::null_mut()) })?;
+        to_result(unsafe {
+            bindings::rtnl_configure_link(peer.dev.as_raw(), ifmp, 0, ptr::null_mut())
+        })?;
         Ok(peer)
     }
 
@@ -345,7 +349,7 @@ impl<T: LinkOps> Registration<T> {
         };
         // SAFETY: on success `ops` is fully initialised and registered; on error nothing
         // needs dropping (the ops were never registered).
-        let ops = unsafe { pin_init_from_closure(move |slot| ops_init(slot)) };
+        let ops = unsafe { pin_init_from_closure(ops_init) };
         try_pin_init!(Self {
             ops <- ops,
             _p: PhantomData
@@ -370,6 +374,9 @@ const fn data_len<T: LinkOps>() -> usize {
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, as the `setup` callback, with valid arguments.
 unsafe extern "C" fn setup_callback<T: LinkOps>(dev: *mut bindings::net_device) {
     // SAFETY: rtnl just allocated `dev` with `priv_size` zeroed bytes and has not registered it.
     unsafe { Adapter::<T>::attach(dev) };
@@ -378,6 +385,9 @@ unsafe extern "C" fn setup_callback<T: LinkOps>(dev: *mut bindings::net_device) 
     T::setup(&mut setup);
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, as the `validate` callback, with valid arguments.
 unsafe extern "C" fn validate_callback<T: LinkOps>(
     tb: *mut *mut bindings::nlattr,
     data: *mut *mut bindings::nlattr,
@@ -398,6 +408,9 @@ unsafe extern "C" fn validate_callback<T: LinkOps>(
     })
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, as the `newlink` callback, with valid arguments.
 unsafe extern "C" fn newlink_callback<T: LinkOps>(
     src_net: *mut bindings::net,
     dev: *mut bindings::net_device,
@@ -434,6 +447,9 @@ unsafe extern "C" fn newlink_callback<T: LinkOps>(
     })
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, as the `dellink` callback, with valid arguments.
 unsafe extern "C" fn dellink_callback<T: LinkOps>(
     dev: *mut bindings::net_device,
     head: *mut bindings::list_head,
@@ -448,6 +464,9 @@ unsafe extern "C" fn dellink_callback<T: LinkOps>(
     T::dellink(unsafe { Device::from_raw(dev) }, &mut batch);
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, as the `get_link_net` callback, with valid arguments.
 unsafe extern "C" fn get_link_net_callback<T: LinkOps>(
     dev: *const bindings::net_device,
 ) -> *mut bindings::net {

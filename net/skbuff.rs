@@ -67,7 +67,9 @@ impl SkBuff {
         // SAFETY: we own `skb` and `to` is a valid device; on failure the kernel frees `skb`.
         let ret = unsafe { bindings::__dev_forward_skb(to.as_raw(), skb) };
         // SAFETY: on success ownership of `skb` is still ours.
-        (ret == 0).then(|| unsafe { SkBuff::from_raw(skb) }).flatten()
+        (ret == 0)
+            .then(|| unsafe { SkBuff::from_raw(skb) })
+            .flatten()
     }
 
     /// Frees the buffer after successful processing (not counted as a drop).

@@ -29,15 +29,24 @@ impl EthtoolOps for Rveth {
             private.tx_ring_full.load(Relaxed),
         );
         for (i, q) in private.txqs.iter().enumerate() {
-            out.stat(format_args!("tx_queue_{i}_packets"), q.packets.load(Relaxed));
+            out.stat(
+                format_args!("tx_queue_{i}_packets"),
+                q.packets.load(Relaxed),
+            );
             out.stat(format_args!("tx_queue_{i}_bytes"), q.bytes.load(Relaxed));
         }
         for (i, q) in private.rxqs.iter().enumerate() {
             let s = &q.queue().stats;
-            out.stat(format_args!("rx_queue_{i}_packets"), s.packets.load(Relaxed));
+            out.stat(
+                format_args!("rx_queue_{i}_packets"),
+                s.packets.load(Relaxed),
+            );
             out.stat(format_args!("rx_queue_{i}_bytes"), s.bytes.load(Relaxed));
             out.stat(format_args!("rx_queue_{i}_drops"), s.drops.load(Relaxed));
-            out.stat(format_args!("rx_queue_{i}_napi_polls"), s.polls.load(Relaxed));
+            out.stat(
+                format_args!("rx_queue_{i}_napi_polls"),
+                s.polls.load(Relaxed),
+            );
         }
     }
 

@@ -151,5 +151,9 @@ fn mtu_bounds() {
 
 crate::kunit_suite!(
     rveth_link_attrs,
-    [mac_must_be_six_bytes, mac_must_be_unicast_non_zero, mtu_bounds]
+    [
+        mac_must_be_six_bytes,
+        mac_must_be_unicast_non_zero,
+        mtu_bounds
+    ]
 );

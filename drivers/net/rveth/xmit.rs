@@ -38,7 +38,10 @@ impl RvethPriv {
         let count = dev.real_num_rx_queues().max(1) as usize;
         let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
         for _ in 0..count {
-            rxqs.push(KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?, GFP_KERNEL)?;
+            rxqs.push(
+                KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?,
+                GFP_KERNEL,
+            )?;
         }
         let tx_count = dev.num_tx_queues().max(1) as usize;
         let mut txqs = KVec::with_capacity(tx_count, GFP_KERNEL)?;
@@ -133,6 +136,9 @@ impl DeviceOps for Rveth {
 
     fn get_iflink(dev: &Device<Self>) -> i32 {
         let rcu = rcu::Guard::new();
-        dev.private().peer.get(&rcu).map_or(0, |peer| peer.ifindex())
+        dev.private()
+            .peer
+            .get(&rcu)
+            .map_or(0, |peer| peer.ifindex())
     }
 }
