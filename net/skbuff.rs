@@ -66,10 +66,11 @@ impl SkBuff {
         let skb = self.into_raw();
         // SAFETY: we own `skb` and `to` is a valid device; on failure the kernel frees `skb`.
         let ret = unsafe { bindings::__dev_forward_skb(to.as_raw(), skb) };
+        if ret != 0 {
+            return None;
+        }
         // SAFETY: on success ownership of `skb` is still ours.
-        (ret == 0)
-            .then(|| unsafe { SkBuff::from_raw(skb) })
-            .flatten()
+        unsafe { SkBuff::from_raw(skb) }
     }
 
     /// Frees the buffer after successful processing (not counted as a drop).
