@@ -1,8 +1,7 @@
 """rtnl link kind `rveth`: create, configure and delete devices."""
-import errno
 
 import pytest
-from conftest import CmdError, ip, ip_fails, link, links, load_module, module_loaded, run
+from conftest import ip, ip_fails, link, links, load_module, module_loaded, run
 
 
 def test_kind_is_registered(netns):
