@@ -60,17 +60,17 @@ def kunit(res: Path, t: Tally):
             t.add(f"kunit: {suite}", False, detail="suite reported no cases:\n" + text)
 
 
-def pytest(res: Path, t: Tally):
-    xml = res / "pytest.xml"
+def pytest(res: Path, t: Tally, xml_name: str, kind: str):
+    xml = res / xml_name
     if not xml.exists():
-        t.add("selftests: ran", False, detail="no pytest.xml (pytest did not run)")
+        t.add(f"{kind}: ran", False, detail=f"no {xml_name} (pytest did not run)")
         return
     root = ET.parse(xml).getroot()
     cases = root.iter("testcase")
     n = 0
     for c in cases:
         n += 1
-        name = f"selftest: {c.get('classname', '')}.{c.get('name')}"
+        name = f"{kind}: {c.get('classname', '')}.{c.get('name')}"
         bad = c.find("failure") if c.find("failure") is not None else c.find("error")
         skip = c.find("skipped")
         detail = ""
@@ -78,7 +78,7 @@ def pytest(res: Path, t: Tally):
             detail = (bad.get("message") or "") + "\n" + (bad.text or "")
         t.add(name, bad is None, skipped=skip is not None and bad is None, detail=detail[-3000:])
     if n == 0:
-        t.add("selftests: ran", False, detail="pytest collected no tests")
+        t.add(f"{kind}: ran", False, detail="pytest collected no tests")
 
 
 def run_checks(res: Path, t: Tally):
@@ -118,7 +118,10 @@ def main():
     res = Path(sys.argv[1])
     t = Tally()
     kunit(res, t)
-    pytest(res, t)
+    pytest(res, t, "pytest.xml", "selftest")
+    # The harness's own checks, run on the host before the boot (scripts/tests).
+    if (res / "host-pytest.xml").exists():
+        pytest(res, t, "host-pytest.xml", "harness")
     run_checks(res, t)
     print(f"results: {res}")
     print(f"{len(t.passed)} passed, {len(t.failed)} failed, {len(t.skipped)} skipped")

@@ -1,0 +1,89 @@
+"""Host-side checks of the result reader: what must turn a run red does."""
+import subprocess
+import sys
+from pathlib import Path
+
+REPORT = Path(__file__).resolve().parent.parent / "report.py"
+
+KTAP_OK = """KTAP version 1
+1..1
+    KTAP version 1
+    # Subtest: s
+    1..2
+    ok 1 a
+    ok 2 b
+ok 1 s
+"""
+
+JUNIT_OK = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="tests.test_x" name="test_a" time="0.1"/>
+<testcase classname="tests.test_x" name="test_b" time="0.1"><skipped message="no"/></testcase>
+</testsuite></testsuites>"""
+
+
+def make_results(tmp_path, ktap=KTAP_OK, junit=JUNIT_OK, dmesg="[    1.0] all fine\n",
+                 kmemleak="", complete=True):
+    (tmp_path / "kunit").mkdir()
+    if ktap is not None:
+        (tmp_path / "kunit" / "s.ktap").write_text(ktap)
+    if junit is not None:
+        (tmp_path / "pytest.xml").write_text(junit)
+    (tmp_path / "dmesg.txt").write_text(dmesg)
+    (tmp_path / "kmemleak.txt").write_text(kmemleak)
+    if complete:
+        (tmp_path / "complete").write_text("")
+    return tmp_path
+
+
+def report(path):
+    p = subprocess.run([sys.executable, str(REPORT), str(path)], capture_output=True, text=True)
+    return p.returncode, p.stdout.strip().splitlines()[-1]
+
+
+def test_clean_run_is_green(tmp_path):
+    rc, last = report(make_results(tmp_path))
+    assert rc == 0
+    assert last == "9 passed, 0 failed, 1 skipped"
+
+
+def test_failing_kunit_case_is_red(tmp_path):
+    rc, last = report(make_results(tmp_path, ktap=KTAP_OK.replace("ok 2 b", "not ok 2 b")))
+    assert rc == 1 and "1 failed" in last
+
+
+def test_missing_kunit_results_are_red(tmp_path):
+    rc, _ = report(make_results(tmp_path, ktap=None))
+    assert rc == 1
+
+
+def test_failing_selftest_is_red(tmp_path):
+    junit = JUNIT_OK.replace('time="0.1"/>', 'time="0.1"><failure message="boom"/></testcase>', 1)
+    rc, last = report(make_results(tmp_path, junit=junit))
+    assert rc == 1 and "1 failed" in last
+
+
+def test_no_selftests_is_red(tmp_path):
+    rc, _ = report(make_results(tmp_path, junit=None))
+    assert rc == 1
+
+
+def test_kernel_warning_is_red(tmp_path):
+    dmesg = "[  9.1] WARNING: CPU: 1 PID: 100 at lib/list_debug.c:34 __list_add_valid\n"
+    rc, _ = report(make_results(tmp_path, dmesg=dmesg))
+    assert rc == 1
+
+
+def test_lockdep_banner_is_not_a_report(tmp_path):
+    rc, _ = report(make_results(tmp_path, dmesg="[ 0.0] rcu: RCU lockdep checking is enabled.\n"))
+    assert rc == 0
+
+
+def test_kmemleak_leak_is_red(tmp_path):
+    leak = "unreferenced object 0xffff888003c4e000 (size 64):\n  comm \"ip\"\n"
+    rc, _ = report(make_results(tmp_path, kmemleak=leak))
+    assert rc == 1
+
+
+def test_unfinished_guest_is_red(tmp_path):
+    rc, _ = report(make_results(tmp_path, complete=False))
+    assert rc == 1
