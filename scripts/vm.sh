@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
 kdir=$1; rw=$2; shift 2
-args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH_VM_MEM:-2G}"
+args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH_VM_MEM:-1G}"
       --qemu-opts="-accel tcg,thread=single" --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
 if [ $# -gt 0 ]; then args+=(--exec "$*"); fi
