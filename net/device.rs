@@ -461,27 +461,11 @@ impl<T: DeviceOps> Adapter<T> {
 
     const OPS: bindings::net_device_ops = bindings::net_device_ops {
         ndo_init: Some(Self::init_callback),
-        ndo_uninit: if T::HAS_UNINIT {
-            Some(Self::uninit_callback)
-        } else {
-            None
-        },
-        ndo_open: if T::HAS_OPEN {
-            Some(Self::open_callback)
-        } else {
-            None
-        },
-        ndo_stop: if T::HAS_STOP {
-            Some(Self::stop_callback)
-        } else {
-            None
-        },
+        ndo_uninit: super::op(T::HAS_UNINIT, Self::uninit_callback),
+        ndo_open: super::op(T::HAS_OPEN, Self::open_callback),
+        ndo_stop: super::op(T::HAS_STOP, Self::stop_callback),
         ndo_start_xmit: Some(Self::start_xmit_callback),
-        ndo_get_iflink: if T::HAS_GET_IFLINK {
-            Some(Self::get_iflink_callback)
-        } else {
-            None
-        },
+        ndo_get_iflink: super::op(T::HAS_GET_IFLINK, Self::get_iflink_callback),
         // SAFETY: all-zero is a valid `net_device_ops` (every callback `None`).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };

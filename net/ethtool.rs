@@ -122,31 +122,11 @@ impl<T: EthtoolOps> Adapter<T> {
         get_drvinfo: Some(Self::get_drvinfo),
         get_link: Some(bindings::ethtool_op_get_link),
         get_link_ksettings: Some(Self::get_link_ksettings),
-        get_sset_count: if T::HAS_STATS {
-            Some(Self::get_sset_count)
-        } else {
-            None
-        },
-        get_strings: if T::HAS_STATS {
-            Some(Self::get_strings)
-        } else {
-            None
-        },
-        get_ethtool_stats: if T::HAS_STATS {
-            Some(Self::get_ethtool_stats)
-        } else {
-            None
-        },
-        get_channels: if T::HAS_CHANNELS {
-            Some(Self::get_channels)
-        } else {
-            None
-        },
-        set_channels: if T::HAS_SET_CHANNELS {
-            Some(Self::set_channels)
-        } else {
-            None
-        },
+        get_sset_count: super::op(T::HAS_STATS, Self::get_sset_count),
+        get_strings: super::op(T::HAS_STATS, Self::get_strings),
+        get_ethtool_stats: super::op(T::HAS_STATS, Self::get_ethtool_stats),
+        get_channels: super::op(T::HAS_CHANNELS, Self::get_channels),
+        set_channels: super::op(T::HAS_SET_CHANNELS, Self::set_channels),
         // SAFETY: all-zero is a valid `ethtool_ops` (no callbacks, no capabilities).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };

@@ -16,3 +16,12 @@ pub mod napi;
 pub mod rcu;
 pub mod rtnl;
 pub mod skbuff;
+
+/// `Some(callback)` when the driver implements the operation, for C ops tables.
+const fn op<F: Copy>(implemented: bool, callback: F) -> Option<F> {
+    if implemented {
+        Some(callback)
+    } else {
+        None
+    }
+}
