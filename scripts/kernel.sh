@@ -38,15 +38,22 @@ mk -s allnoconfig >&2
 mk -s olddefconfig >&2
 
 # A fragment line the kernel silently dropped (unmet dependency) is a config bug: fail loudly.
-bad=0
+# As in merge_config.sh, the flavour's line for a symbol overrides the base's.
+declare -A want=()
 while read -r line; do
   case "$line" in
-    CONFIG_*=*) grep -qxF "$line" "$out/.config" || { log "not applied: $line"; bad=1; } ;;
-    "# CONFIG_"*" is not set")
-      sym=${line#\# }; sym=${sym%% *}
-      grep -q "^$sym=[ym]" "$out/.config" && { log "not applied: $line"; bad=1; } ;;
+    CONFIG_*=*) want[${line%%=*}]=$line ;;
+    "# CONFIG_"*" is not set") sym=${line#\# }; want[${sym%% *}]=$line ;;
   esac
 done < <(cat "$frag_base" "$frag_flavour")
+bad=0
+for sym in "${!want[@]}"; do
+  line=${want[$sym]}
+  case "$line" in
+    CONFIG_*) grep -qxF "$line" "$out/.config" || { log "not applied: $line"; bad=1; } ;;
+    *) grep -q "^$sym=[ym]" "$out/.config" && { log "not applied: $line"; bad=1; } ;;
+  esac
+done
 [ "$bad" -eq 0 ] || { log "config fragment not fully applied (see above)"; exit 1; }
 
 jobs=$(nproc)
