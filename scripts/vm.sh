@@ -4,14 +4,17 @@
 # TCG, not KVM: with KVM these machines hang at "Decompressing Linux". Single-threaded
 # TCG: multi-threaded TCG with 2 vCPUs hit an int3 text-patching race about 1 boot in 6.
 # The guest sees the host's root read-only; RWDIR is shared read-write for results.
-# 2G: a 1G guest of the debug kernel hit an early-boot KASAN report (handle_edge_irq during
-# identify_cpu, before any module) and lockdep switched itself off.
+# no5lvl: QEMU's CPU offers LA57, and 6.12 derives pgtable_l5_enabled() from the boot CPU's
+# feature bits, which identify_cpu() zeroes for a moment; a timer interrupt in that window
+# made KASAN call a valid ff11... direct-map address "wild-memory-access" (seen 2 boots in
+# ~12, with 1G and 2G guests alike) and lockdep switched itself off. 4-level paging has no
+# such window. (Upstream later gave "LA57 in use" its own flag.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
 kdir=$1; rw=$2; shift 2
 args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH_VM_MEM:-2G}"
-      --qemu-opts="-accel tcg,thread=single" --rwdir "$rw" --cwd "$top")
+      --qemu-opts="-accel tcg,thread=single" --append no5lvl --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
 if [ $# -gt 0 ]; then args+=(--exec "$*"); fi
 exec timeout --foreground "${RVETH_VM_TIMEOUT:-2700}" vng "${args[@]}"
