@@ -35,5 +35,5 @@ check: bootstrap
 	@scripts/check.sh
 
 clean:
-	@if [ -f .rveth-kdir ]; then $(MAKE) -s -C "$$(cat .rveth-kdir)" M=$(CURDIR) LLVM=-19 CONFIG_RVETH=m clean; fi
+	@if [ -f .rveth-kdir ]; then $(MAKE) -s -C "$$(cat .rveth-kdir)" M=$(CURDIR) LLVM=-19 CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m clean; fi
 	@rm -rf .rveth-kdir results

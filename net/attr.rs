@@ -47,6 +47,15 @@ impl<'a> Attr<'a> {
         Some(u32::from_ne_bytes(p))
     }
 
+    /// The attributes nested in this one's payload, in order. Each item is the nested
+    /// attribute's type (flags masked off) and payload; a truncated or malformed nested
+    /// attribute ends the iteration with an `Err`.
+    pub fn nested(&self) -> Nested<'a> {
+        Nested {
+            rest: self.payload(),
+        }
+    }
+
     /// Copies a string payload into `buf` (`nla_strscpy`): up to the first NUL, truncated to
     /// fit, always NUL-terminated. Returns the copied length.
     pub fn copy_str(&self, buf: &mut [u8]) -> usize {
@@ -60,6 +69,45 @@ impl<'a> Attr<'a> {
         n
     }
 }
+
+/// Iterator over nested attributes (see [`Attr::nested`]).
+pub struct Nested<'a> {
+    rest: &'a [u8],
+}
+
+/// A nested attribute whose header does not fit, or whose length is shorter than a header
+/// or runs past its container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed;
+
+impl<'a> Iterator for Nested<'a> {
+    type Item = Result<(u16, &'a [u8]), Malformed>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let rest = self.rest;
+        let header = rest.first_chunk::<4>().copied();
+        let Some([l0, l1, t0, t1]) = header else {
+            self.rest = &[];
+            return Some(Err(Malformed));
+        };
+        let len = usize::from(u16::from_ne_bytes([l0, l1]));
+        let ty = u16::from_ne_bytes([t0, t1]) & NLA_TYPE_MASK;
+        let Some(payload) = rest.get(NLA_HDRLEN..len) else {
+            self.rest = &[];
+            return Some(Err(Malformed));
+        };
+        // The next attribute starts at the aligned end; a short tail is padding.
+        let next = (len + 3) & !3;
+        self.rest = rest.get(next..).unwrap_or(&[]);
+        Some(Ok((ty, payload)))
+    }
+}
+
+/// Type bits of `nla_type` (without `NLA_F_NESTED`/`NLA_F_NET_BYTEORDER`).
+const NLA_TYPE_MASK: u16 = !(3 << 14);
 
 /// A parsed attribute table (`struct nlattr *tb[]`), indexed by attribute type.
 ///
@@ -183,6 +231,11 @@ impl Policy {
         Self::with(bindings::NLA_UNSPEC, len as u16)
     }
 
+    /// Nested attributes, checked by the driver itself.
+    pub const fn nested() -> Self {
+        Self::with(bindings::NLA_NESTED, 0)
+    }
+
     /// A binary payload of at most `len` bytes.
     pub const fn binary(len: usize) -> Self {
         Self::with(bindings::NLA_BINARY, len as u16)
@@ -193,5 +246,62 @@ impl Policy {
 
     pub(crate) fn as_raw(table: &'static [Policy]) -> *const bindings::nla_policy {
         table.as_ptr().cast()
+    }
+}
+
+/// Writes attributes into a netlink message being built (`fill_info`).
+///
+/// # Invariants
+///
+/// `skb` is a message under construction, exclusively ours for `'a`.
+pub struct MsgWriter<'a>(*mut bindings::sk_buff, PhantomData<&'a mut ()>);
+
+/// The message has no room left (`-EMSGSIZE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoRoom;
+
+impl MsgWriter<'_> {
+    /// # Safety
+    ///
+    /// `skb` must be a netlink message being built and nobody else may write it for `'a`.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
+        Self(skb, PhantomData)
+    }
+
+    /// Adds an attribute with `payload` (`nla_put`).
+    pub fn put(&mut self, ty: u16, payload: &[u8]) -> Result<(), NoRoom> {
+        let len = i32::try_from(payload.len()).map_err(|_| NoRoom)?;
+        // SAFETY: our message (type invariant); `payload` is readable for `len` bytes.
+        let ret = unsafe { bindings::nla_put(self.0, ty.into(), len, payload.as_ptr().cast()) };
+        if ret == 0 {
+            Ok(())
+        } else {
+            Err(NoRoom)
+        }
+    }
+
+    /// Adds a nested attribute whose contents `fill` writes; on error nothing is added.
+    pub fn nest(
+        &mut self,
+        ty: u16,
+        fill: impl FnOnce(&mut Self) -> Result<(), NoRoom>,
+    ) -> Result<(), NoRoom> {
+        // SAFETY: our message (type invariant).
+        let start = unsafe { bindings::rnet_nla_nest_start(self.0, ty.into()) };
+        if start.is_null() {
+            return Err(NoRoom);
+        }
+        match fill(self) {
+            Ok(()) => {
+                // SAFETY: `start` opened the nest in this message.
+                unsafe { bindings::rnet_nla_nest_end(self.0, start) };
+                Ok(())
+            }
+            Err(e) => {
+                // SAFETY: as above; trims the message back to before the nest.
+                unsafe { bindings::rnet_nla_nest_cancel(self.0, start) };
+                Err(e)
+            }
+        }
     }
 }

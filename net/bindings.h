@@ -11,5 +11,11 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/gro.h>
+#include <linux/netfilter_netdev.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
+#include <linux/if_ether.h>
+#include <linux/socket.h>
 #include <kunit/test.h>
 #include "helpers.h"

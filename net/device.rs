@@ -55,6 +55,26 @@ impl NetDevice {
         self.0.get()
     }
 
+    /// The namespace the device is in, for the read-side section `_guard` (a device moving
+    /// meanwhile keeps its old namespace alive past the section).
+    pub fn net<'g>(&'g self, _guard: &'g super::rcu::Guard) -> &'g super::netns::Net {
+        // SAFETY: a device always has a namespace; namespaces are freed only after a grace
+        // period once no device is in them.
+        unsafe { super::netns::Net::from_raw(bindings::rnet_dev_net(self.as_raw())) }
+    }
+
+    /// A copy of the device's name (a concurrent rename may show a mix of old and new).
+    pub fn name(&self) -> DevName {
+        let mut out = [0u8; bindings::IFNAMSIZ as usize];
+        for (i, b) in out.iter_mut().enumerate() {
+            // SAFETY: `name` is an IFNAMSIZ array inside the valid device; bytes are read one
+            // at a time, so a rename in place cannot make us read past it.
+            *b = unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).name[i])) }
+                as u8;
+        }
+        DevName(out)
+    }
+
     /// The interface index (0 until registered).
     pub fn ifindex(&self) -> i32 {
         // SAFETY: the device is valid; `ifindex` is a plain integer read.
@@ -147,6 +167,19 @@ impl NetDevice {
     pub fn count_tx_dropped(&self) {
         // SAFETY: the device is valid; core stats are per-cpu and lock-free.
         unsafe { bindings::rnet_dev_core_stats_tx_dropped_inc(self.as_raw()) }
+    }
+}
+
+/// A device name, as copied by [`NetDevice::name`].
+pub struct DevName([u8; bindings::IFNAMSIZ as usize]);
+
+impl core::fmt::Display for DevName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for &b in self.0.iter().take_while(|&&b| b != 0) {
+            let c = if b.is_ascii_graphic() { b as char } else { '?' };
+            core::fmt::Write::write_char(f, c)?;
+        }
+        Ok(())
     }
 }
 
@@ -416,6 +449,41 @@ impl<T: DeviceOps> Device<T> {
     pub(crate) unsafe fn from_raw<'a>(ptr: *const bindings::net_device) -> &'a Self {
         // SAFETY: transparent wrapper; the caller guarantees the invariants.
         unsafe { &*ptr.cast() }
+    }
+
+    /// `dev` as a `T` device, if `T` drives it and its private state is initialised.
+    pub fn downcast(dev: &NetDevice) -> Option<&Self> {
+        // SAFETY: `dev` is valid; `netdev_ops` is set before registration and never changes.
+        let ops = unsafe { (*dev.as_raw()).netdev_ops };
+        if ops.is_null() {
+            return None;
+        }
+        // Our `ndo_init` identifies `T`'s devices: it is generic over `T`, so no other driver's
+        // ops (in this module or any other) point at it.
+        // SAFETY: a non-null `netdev_ops` points to a valid ops table.
+        let ours = match unsafe { (*ops).ndo_init } {
+            Some(f) => {
+                let ours: unsafe extern "C" fn(_) -> _ = Adapter::<T>::init_callback;
+                f as usize == ours as usize
+            }
+            None => false,
+        };
+        if !ours {
+            return None;
+        }
+        // SAFETY: our `ndo_init` means `attach` set the device up with a `PrivSlot`; `ready` is
+        // set once by `ndo_init` and cleared by the destructor after the last user is gone.
+        let ready = unsafe { (*PrivSlot::<T::Private>::of(dev.as_raw())).ready };
+        // SAFETY: checked above: `T`'s ops and initialised private state.
+        ready.then(|| unsafe { Self::from_raw(dev.as_raw()) })
+    }
+
+    /// Whether `item` lies inside this device's private state (it is part of it).
+    pub fn private_contains<U>(&self, item: &U) -> bool {
+        let start = self.private() as *const T::Private as usize;
+        let end = start + core::mem::size_of::<T::Private>();
+        let at = item as *const U as usize;
+        at >= start && at + core::mem::size_of::<U>() <= end
     }
 
     /// The driver's private state.

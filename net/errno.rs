@@ -14,3 +14,13 @@ pub fn enotconn() -> Error {
 pub fn eaddrnotavail() -> Error {
     Error::from_errno(-(bindings::EADDRNOTAVAIL as i32))
 }
+
+/// `EMSGSIZE`: a netlink message has no room left.
+pub fn emsgsize() -> Error {
+    Error::from_errno(-(bindings::EMSGSIZE as i32))
+}
+
+/// `EOPNOTSUPP`: an operation the object does not support.
+pub fn eopnotsupp() -> Error {
+    Error::from_errno(-(bindings::EOPNOTSUPP as i32))
+}

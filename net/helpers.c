@@ -5,7 +5,12 @@
 #include <linux/netdevice.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <linux/if_vlan.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file_net.h>
 #include <net/net_namespace.h>
+#include <net/netlink.h>
+#include <net/netns/generic.h>
 
 #include "helpers.h"
 
@@ -156,4 +161,71 @@ void rnet_local_bh_disable(void)
 void rnet_local_bh_enable(void)
 {
 	local_bh_enable();
+}
+
+struct net *rnet_seq_file_single_net(struct seq_file *seq)
+{
+	return seq_file_single_net(seq);
+}
+
+void *rnet_net_generic(const struct net *net, unsigned int id)
+{
+	return net_generic(net, id);
+}
+
+struct proc_dir_entry *rnet_net_proc_dir(const struct net *net)
+{
+	return net->proc_net;
+}
+
+struct net_device *rnet_first_netdev_rcu(struct net *net)
+{
+	return list_first_or_null_rcu(&net->dev_base_head, struct net_device, dev_list);
+}
+
+struct net_device *rnet_next_netdev_rcu(struct net *net, struct net_device *dev)
+{
+	return list_next_or_null_rcu(&net->dev_base_head, &dev->dev_list, struct net_device,
+				     dev_list);
+}
+
+const void *rnet_skb_header_pointer(const struct sk_buff *skb, int offset, int len,
+				    void *buffer)
+{
+	return skb_header_pointer(skb, offset, len, buffer);
+}
+
+u16 rnet_skb_protocol(const struct sk_buff *skb)
+{
+	return ntohs(skb->protocol);
+}
+
+bool rnet_skb_vlan_tag_present(const struct sk_buff *skb)
+{
+	return skb_vlan_tag_present(skb);
+}
+
+struct nlattr *rnet_nla_nest_start(struct sk_buff *skb, int attrtype)
+{
+	return nla_nest_start_noflag(skb, attrtype);
+}
+
+void rnet_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+void rnet_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_cancel(skb, start);
+}
+
+bool rnet_net_eq(const struct net *a, const struct net *b)
+{
+	return net_eq(a, b);
+}
+
+unsigned int rnet_net_inum(const struct net *net)
+{
+	return net->ns.inum;
 }

@@ -8,6 +8,8 @@
 
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/seq_file.h>
+#include <net/netlink.h>
 
 void *rnet_netdev_priv(const struct net_device *dev);
 struct net *rnet_dev_net(const struct net_device *dev);
@@ -40,5 +42,19 @@ void rnet_netdev_set_tso_max_unlimited(struct net_device *dev);
 void rnet_dev_core_stats_rx_dropped_inc(struct net_device *dev);
 void rnet_local_bh_disable(void);
 void rnet_local_bh_enable(void);
+struct net *rnet_seq_file_single_net(struct seq_file *seq);
+void *rnet_net_generic(const struct net *net, unsigned int id);
+struct proc_dir_entry *rnet_net_proc_dir(const struct net *net);
+struct net_device *rnet_first_netdev_rcu(struct net *net);
+struct net_device *rnet_next_netdev_rcu(struct net *net, struct net_device *dev);
+const void *rnet_skb_header_pointer(const struct sk_buff *skb, int offset, int len,
+				    void *buffer);
+u16 rnet_skb_protocol(const struct sk_buff *skb);
+bool rnet_skb_vlan_tag_present(const struct sk_buff *skb);
+struct nlattr *rnet_nla_nest_start(struct sk_buff *skb, int attrtype);
+void rnet_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+void rnet_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
+bool rnet_net_eq(const struct net *a, const struct net *b);
+unsigned int rnet_net_inum(const struct net *net);
 
 #endif

@@ -15,6 +15,7 @@ use core::{
     ptr,
     sync::atomic::{AtomicPtr, Ordering},
 };
+use kernel::alloc::KBox;
 
 /// An RCU read-side critical section; ends on drop.
 pub struct Guard(PhantomData<*mut ()>);
@@ -123,6 +124,71 @@ impl<T: DeviceOps> Drop for RcuDevice<T> {
         if !old.is_null() {
             // SAFETY: the reference recorded in `tracker` is released exactly once.
             unsafe { bindings::rnet_netdev_put(old, self.tracker.get()) };
+        }
+    }
+}
+
+/// A nullable, RCU-published owned value: readers see the old or the new value whole, never
+/// a mix; the old value is dropped after a grace period.
+///
+/// # Invariants
+///
+/// `ptr` is null or comes from `KBox::into_raw` and is owned by `self`. Writers are
+/// serialised by RTNL.
+pub struct RcuBox<T: Send + Sync> {
+    ptr: AtomicPtr<T>,
+}
+
+impl<T: Send + Sync> RcuBox<T> {
+    /// An empty box.
+    pub const fn new() -> Self {
+        Self {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// The current value, valid for the read-side section `_guard`.
+    pub fn get<'g>(&self, _guard: &'g Guard) -> Option<&'g T> {
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: a non-null `p` is a live `KBox` value; it is only freed a grace period
+        // after being replaced, and `_guard` holds a read-side section open.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// The current value, under RTNL (no writer can replace it meanwhile).
+    pub fn get_rtnl<'r>(&'r self, _rtnl: &'r Rtnl) -> Option<&'r T> {
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: as in `get`; writers hold RTNL, which we hold.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// Publishes `new` (or clears), then drops the old value once no reader can see it.
+    pub fn replace(&self, new: Option<KBox<T>>, _rtnl: &Rtnl) {
+        let new = new.map_or(ptr::null_mut(), KBox::into_raw);
+        let old = self.ptr.swap(new, Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: waits for readers that may still see `old`.
+            unsafe { bindings::synchronize_net() };
+            // SAFETY: `old` came from `KBox::into_raw` and nobody can reach it any more.
+            drop(unsafe { KBox::from_raw(old) });
+        }
+    }
+}
+
+impl<T: Send + Sync> Default for RcuBox<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Send + Sync> Drop for RcuBox<T> {
+    fn drop(&mut self) {
+        let p = *self.ptr.get_mut();
+        if !p.is_null() {
+            // SAFETY: `p` came from `KBox::into_raw`. The owner drops the box only once readers
+            // can no longer reach it (e.g. device private state, dropped after unregistration
+            // and a grace period), so no read-side section still uses `p`.
+            drop(unsafe { KBox::from_raw(p) });
         }
     }
 }

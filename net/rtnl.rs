@@ -9,7 +9,7 @@
 //! in another network namespace, and is registered before the device itself.
 
 use super::{
-    attr::{AttrSet, Attrs, ExtAck, Policy, IFLA_TABLE_LEN},
+    attr::{AttrSet, Attrs, ExtAck, MsgWriter, NoRoom, Policy, IFLA_TABLE_LEN},
     bindings,
     device::{Adapter, Device, DeviceOps, DeviceSetup, NetDevice},
 };
@@ -62,6 +62,25 @@ pub trait LinkOps: DeviceOps {
 
     /// Deletes the link (`dellink`); the default unregisters just this device.
     fn dellink(_dev: &Device<Self>, _batch: &mut UnregisterBatch<'_>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Changes an existing link (`changelink`); `validate` has checked the request.
+    fn changelink(
+        _dev: &Device<Self>,
+        _tb: &Attrs<'_>,
+        _data: &Attrs<'_>,
+        _extack: &ExtAck<'_>,
+        _rtnl: &Rtnl,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Upper bound of the bytes [`LinkOps::fill_info`] writes (`get_size`).
+    const INFO_SIZE: usize = 0;
+
+    /// Reports the kind's `IFLA_INFO_DATA` attributes (`fill_info`).
+    fn fill_info(_dev: &Device<Self>, _out: &mut MsgWriter<'_>) -> Result<(), NoRoom> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -341,6 +360,13 @@ impl<T: LinkOps> Registration<T> {
                 if T::HAS_DELLINK {
                     (*ops).dellink = Some(dellink_callback::<T>);
                 }
+                if T::HAS_CHANGELINK {
+                    (*ops).changelink = Some(changelink_callback::<T>);
+                }
+                if T::HAS_FILL_INFO {
+                    (*ops).fill_info = Some(fill_info_callback::<T>);
+                    (*ops).get_size = Some(get_size_callback::<T>);
+                }
                 if T::HAS_LINK_NET_DEVICE {
                     (*ops).get_link_net = Some(get_link_net_callback::<T>);
                 }
@@ -475,4 +501,52 @@ unsafe extern "C" fn get_link_net_callback<T: LinkOps>(
     let link_dev = T::link_net_device(dev, &rtnl);
     // SAFETY: a registered device always has a namespace.
     unsafe { bindings::rnet_dev_net(link_dev.as_raw()) }
+}
+
+/// # Safety
+///
+/// Only the kernel calls this, as the `changelink` callback, with valid arguments.
+unsafe extern "C" fn changelink_callback<T: LinkOps>(
+    dev: *mut bindings::net_device,
+    tb: *mut *mut bindings::nlattr,
+    data: *mut *mut bindings::nlattr,
+    extack: *mut bindings::netlink_ext_ack,
+) -> ffi::c_int {
+    from_result(|| {
+        // SAFETY: rtnl passes a registered device of this kind, parsed tables, an extack (or
+        // null), and holds RTNL, all for the duration of the call.
+        let (dev, tb, data, extack, rtnl) = unsafe {
+            (
+                Device::<T>::from_raw(dev),
+                Attrs::from_raw(tb, IFLA_TABLE_LEN),
+                Attrs::from_raw(data, data_len::<T>()),
+                ExtAck::from_raw(extack),
+                Rtnl::assume_held(),
+            )
+        };
+        T::changelink(dev, &tb, &data, &extack, &rtnl)?;
+        Ok(0)
+    })
+}
+
+/// # Safety
+///
+/// Only the kernel calls this, as the `get_size` callback, with valid arguments.
+unsafe extern "C" fn get_size_callback<T: LinkOps>(_dev: *const bindings::net_device) -> usize {
+    T::INFO_SIZE
+}
+
+/// # Safety
+///
+/// Only the kernel calls this, as the `fill_info` callback, with valid arguments.
+unsafe extern "C" fn fill_info_callback<T: LinkOps>(
+    skb: *mut bindings::sk_buff,
+    dev: *const bindings::net_device,
+) -> ffi::c_int {
+    // SAFETY: a registered device of this kind and the message being built for it.
+    let (dev, mut out) = unsafe { (Device::<T>::from_raw(dev), MsgWriter::from_raw(skb)) };
+    match T::fill_info(dev, &mut out) {
+        Ok(()) => 0,
+        Err(NoRoom) => super::errno::emsgsize().to_errno(),
+    }
 }

@@ -86,3 +86,71 @@ impl Drop for SkBuff {
         unsafe { bindings::rnet_kfree_skb(self.0.as_ptr()) };
     }
 }
+
+/// A packet lent to a hook for inspection; the caller keeps ownership.
+///
+/// At a device's ingress the data starts at the network header (the Ethernet header has
+/// been pulled), so offsets are relative to it.
+///
+/// # Invariants
+///
+/// `skb` is valid for `'a` and nobody changes its data meanwhile.
+pub struct Packet<'a> {
+    skb: *const bindings::sk_buff,
+    _p: core::marker::PhantomData<&'a bindings::sk_buff>,
+}
+
+impl<'a> Packet<'a> {
+    /// # Safety
+    ///
+    /// `skb` must be valid and unchanged for `'a`.
+    pub(crate) unsafe fn from_raw(skb: *const bindings::sk_buff) -> Self {
+        Self {
+            skb,
+            _p: core::marker::PhantomData,
+        }
+    }
+
+    /// The EtherType of the payload (`skb->protocol`, host order).
+    pub fn protocol(&self) -> u16 {
+        // SAFETY: valid skb (type invariant).
+        unsafe { bindings::rnet_skb_protocol(self.skb) }
+    }
+
+    /// Whether the packet carries a VLAN tag outside its data (`skb_vlan_tag_present`).
+    pub fn vlan_tagged(&self) -> bool {
+        // SAFETY: valid skb (type invariant).
+        unsafe { bindings::rnet_skb_vlan_tag_present(self.skb) }
+    }
+
+    /// Packet length in bytes.
+    pub fn len(&self) -> u32 {
+        // SAFETY: valid skb (type invariant).
+        unsafe { bindings::rnet_skb_len(self.skb) }
+    }
+
+    /// Whether the packet has no data.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Copies `N` bytes at `offset` from the data start (`skb_header_pointer`), if the packet
+    /// is long enough; works across fragments.
+    pub fn read<const N: usize>(&self, offset: usize) -> Option<[u8; N]> {
+        let mut buf = [0u8; N];
+        let off = i32::try_from(offset).ok()?;
+        let len = i32::try_from(N).ok()?;
+        // SAFETY: valid skb; `buf` has room for `N` bytes. The returned pointer is either
+        // `buf` or into the skb's linear data, readable for `N` bytes.
+        unsafe {
+            let p = bindings::rnet_skb_header_pointer(self.skb, off, len, buf.as_mut_ptr().cast());
+            if p.is_null() {
+                return None;
+            }
+            if p != buf.as_ptr().cast() {
+                core::ptr::copy_nonoverlapping(p.cast::<u8>(), buf.as_mut_ptr(), N);
+            }
+        }
+        Some(buf)
+    }
+}

@@ -251,3 +251,101 @@ class Rtnl:
     def dellink(self, ifname):
         """RTM_DELLINK by IFLA_IFNAME."""
         self.request(RTM_DELLINK, 0, ifinfomsg() + attr_str(IFLA_IFNAME, ifname))
+
+
+# include/uapi/linux/rveth.h
+IFLA_RVETH_PEER = 1
+IFLA_RVETH_GUARD = 2
+IFLA_RVETH_PEER_GUARD = 3
+IFLA_RVETH_GUARD_PREFIX = 1
+RVETH_GUARD_MAX = 64
+
+
+def rveth_prefix(cidr, *, family=None, pad=b"\0\0", tail=None):
+    """struct rveth_prefix for "addr/len"; keyword arguments forge bad ones."""
+    import ipaddress
+    addr, _, plen = cidr.partition("/")
+    ip = ipaddress.ip_address(addr)
+    fam = family if family is not None else (socket.AF_INET if ip.version == 4 else socket.AF_INET6)
+    packed = ip.packed + bytes(16 - len(ip.packed)) if tail is None else ip.packed + tail
+    return struct.pack("=BB", fam, int(plen)) + pad + packed
+
+
+def guard(*cidrs, type=IFLA_RVETH_GUARD):
+    """A guard nest (IFLA_RVETH_GUARD or IFLA_RVETH_PEER_GUARD); no cidrs = guard off."""
+    return attr(type, b"".join(attr(IFLA_RVETH_GUARD_PREFIX, rveth_prefix(c)) for c in cidrs))
+
+
+def _attrs(buf):
+    """{type: payload} of a run of attributes (last one wins)."""
+    out, off = {}, 0
+    while off + _NLATTR.size <= len(buf):
+        nla_len, nla_type = _NLATTR.unpack_from(buf, off)
+        if nla_len < _NLATTR.size:
+            break
+        out[nla_type & NLA_TYPE_MASK] = buf[off + _NLATTR.size:off + nla_len]
+        off += _align(nla_len)
+    return out
+
+
+def _attr_list(buf):
+    out, off = [], 0
+    while off + _NLATTR.size <= len(buf):
+        nla_len, nla_type = _NLATTR.unpack_from(buf, off)
+        if nla_len < _NLATTR.size:
+            break
+        out.append((nla_type & NLA_TYPE_MASK, buf[off + _NLATTR.size:off + nla_len]))
+        off += _align(nla_len)
+    return out
+
+
+def decode_prefix(p):
+    import ipaddress
+    fam, plen = p[0], p[1]
+    raw = p[4:8] if fam == socket.AF_INET else p[4:20]
+    return f"{ipaddress.ip_address(raw)}/{plen}"
+
+
+def _getlink(self, ifname):
+    """RTM_GETLINK by name: the IFLA_INFO_DATA attributes as {type: payload}."""
+    self._seq += 1
+    payload = ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
+    hdr = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), RTM_GETLINK, NLM_F_REQUEST, self._seq, 0)
+    self.sock.send(hdr + payload)
+    while True:
+        data = self._recv()
+        off = 0
+        while off + _NLMSGHDR.size <= len(data):
+            length, mtype, _, seq, _ = _NLMSGHDR.unpack_from(data, off)
+            if length < _NLMSGHDR.size:
+                break
+            msg = data[off:off + length]
+            if seq == self._seq and mtype == NLMSG_ERROR:
+                err = struct.unpack_from("=i", msg, _NLMSGHDR.size)[0]
+                raise NetlinkError(-err, _extack_msg(msg))
+            if seq == self._seq and mtype == RTM_NEWLINK:
+                top = _attrs(msg[_NLMSGHDR.size + 16:])
+                info = _attrs(top.get(IFLA_LINKINFO, b""))
+                return _attrs(info.get(IFLA_INFO_DATA, b""))
+            off += _align(length)
+
+
+def _guard_of(self, ifname):
+    """The guard list fill_info reports, as ["10.0.0.0/24", ...]; None if not reported."""
+    data = self.getlink(ifname)
+    if IFLA_RVETH_GUARD not in data:
+        return None
+    return [decode_prefix(p) for t, p in _attr_list(data[IFLA_RVETH_GUARD])
+            if t == IFLA_RVETH_GUARD_PREFIX]
+
+
+def _changelink(self, ifname, kind, data):
+    """RTM_NEWLINK on an existing device (changelink) with IFLA_INFO_DATA data."""
+    info = attr_str(IFLA_INFO_KIND, kind) + nested(IFLA_INFO_DATA, data)
+    self.request(RTM_NEWLINK, 0, ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
+                 + nested(IFLA_LINKINFO, info))
+
+
+Rtnl.getlink = _getlink
+Rtnl.guard_of = _guard_of
+Rtnl.changelink = _changelink

@@ -8,7 +8,7 @@ use crate::net::{
     rcu,
     rtnl::Rtnl,
 };
-use crate::Rveth;
+use crate::{guard::DROP_NAMES, Rveth};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{c_str, prelude::*};
 
@@ -28,6 +28,10 @@ impl EthtoolOps for Rveth {
             format_args!("tx_ring_full_drops"),
             private.tx_ring_full.load(Relaxed),
         );
+        out.stat(format_args!("guard_prefixes"), private.guard.len() as u64);
+        for (name, n) in DROP_NAMES.iter().zip(private.guard.drops.read()) {
+            out.stat(format_args!("guard_drop_{name}"), n);
+        }
         for (i, q) in private.txqs.iter().enumerate() {
             out.stat(
                 format_args!("tx_queue_{i}_packets"),

@@ -3,17 +3,24 @@
 //! The `rveth` link kind: creating and deleting pairs with `ip link`.
 
 use crate::net::{
-    attr::{Attrs, ExtAck, Policy},
+    attr::{Attrs, ExtAck, MsgWriter, NoRoom, Policy},
     bindings::{IFLA_ADDRESS, IFLA_MTU},
     device::{Device, DeviceSetup, Features, NetDevice, PrivFlags},
     errno,
     rtnl::{LinkOps, NewLink, Registered, Rtnl, UnregisterBatch},
 };
-use crate::Rveth;
+use crate::{
+    guard::{self, Guard},
+    Rveth,
+};
 use kernel::{c_str, prelude::*};
 
 /// `IFLA_INFO_DATA` attribute describing the peer: veth's `VETH_INFO_PEER` layout.
 pub(crate) const IFLA_RVETH_PEER: u32 = 1;
+/// `IFLA_INFO_DATA` attribute: this device's source guard (nested prefixes).
+pub(crate) const IFLA_RVETH_GUARD: u32 = 2;
+/// `IFLA_INFO_DATA` attribute: the peer's source guard, at creation.
+pub(crate) const IFLA_RVETH_PEER_GUARD: u32 = 3;
 
 /// Smallest MTU an Ethernet device may have (`ETH_MIN_MTU`).
 pub(crate) const MIN_MTU: u32 = 68;
@@ -73,7 +80,12 @@ fn validate_link(tb: &Attrs<'_>, extack: &ExtAck<'_>) -> Result {
 #[vtable]
 impl LinkOps for Rveth {
     const KIND: &'static CStr = c_str!("rveth");
-    const POLICY: &'static [Policy] = &[Policy::unspec(), Policy::min_len(Policy::IFINFOMSG_LEN)];
+    const POLICY: &'static [Policy] = &[
+        Policy::unspec(),
+        Policy::min_len(Policy::IFINFOMSG_LEN),
+        Policy::nested(),
+        Policy::nested(),
+    ];
 
     fn setup(dev: &mut DeviceSetup<'_>) {
         dev.ether_setup();
@@ -97,17 +109,73 @@ impl LinkOps for Rveth {
         dev.set_tso_max_size_unlimited();
     }
 
-    fn validate(tb: &Attrs<'_>, _data: &Attrs<'_>, extack: &ExtAck<'_>) -> Result {
-        validate_link(tb, extack)
+    fn validate(tb: &Attrs<'_>, data: &Attrs<'_>, extack: &ExtAck<'_>) -> Result {
+        validate_link(tb, extack)?;
+        for ty in [IFLA_RVETH_GUARD, IFLA_RVETH_PEER_GUARD] {
+            if let Some(nest) = data.get(ty) {
+                guard::validate(nest, extack)?;
+            }
+        }
+        Ok(())
     }
 
     fn newlink(link: NewLink<'_, Self>) -> Result<Registered> {
+        // Everything that can fail for lack of memory happens before registration.
+        let guards = [IFLA_RVETH_GUARD, IFLA_RVETH_PEER_GUARD].map(|ty| {
+            link.data()
+                .get(ty)
+                .map_or(Ok(None), |nest| guard::parse(nest, link.extack()))
+        });
+        let [own_guard, peer_guard] = guards;
+        let (own_guard, peer_guard) = (own_guard?, peer_guard?);
         let peer = link.create_peer(IFLA_RVETH_PEER, c_str!("rveth%d"), validate_link)?;
         let pair = link.register_with_peer(peer)?;
         pair.dev.carrier_off();
         pair.dev.private().peer.set(Some(pair.peer), &pair.rtnl);
         pair.peer.private().peer.set(Some(pair.dev), &pair.rtnl);
+        // If a hook cannot be registered now, the list stays and `open` retries: the device
+        // does not come up unguarded.
+        for (dev, list) in [(pair.dev, own_guard), (pair.peer, peer_guard)] {
+            if let Some(list) = list {
+                if Guard::set(dev, Some(list), &pair.rtnl).is_err() {
+                    pr_warn!("rveth: guard hook not registered yet; the device stays down\n");
+                }
+            }
+        }
         Ok(pair.registered)
+    }
+
+    fn changelink(
+        dev: &Device<Self>,
+        _tb: &Attrs<'_>,
+        data: &Attrs<'_>,
+        extack: &ExtAck<'_>,
+        rtnl: &Rtnl,
+    ) -> Result {
+        for ty in [IFLA_RVETH_PEER, IFLA_RVETH_PEER_GUARD] {
+            if let Some(a) = data.get(ty) {
+                extack.message_attr(c_str!("rveth: the peer can only be given at creation"), a);
+                return Err(errno::eopnotsupp());
+            }
+        }
+        if let Some(nest) = data.get(IFLA_RVETH_GUARD) {
+            let list = guard::parse(nest, extack)?;
+            Guard::set(dev, list, rtnl)?;
+        }
+        Ok(())
+    }
+
+    const INFO_SIZE: usize = guard::NEST_SIZE;
+
+    fn fill_info(dev: &Device<Self>, out: &mut MsgWriter<'_>) -> Result<(), NoRoom> {
+        let rcu = crate::net::rcu::Guard::new();
+        let list = dev.private().guard.list(&rcu);
+        out.nest(IFLA_RVETH_GUARD as u16, |out| {
+            for p in list.map_or(&[][..], |l| l.prefixes()) {
+                out.put(guard::PREFIX_ATTR, &p.to_wire())?;
+            }
+            Ok(())
+        })
     }
 
     fn dellink(dev: &Device<Self>, batch: &mut UnregisterBatch<'_>) {

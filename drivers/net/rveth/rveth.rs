@@ -13,14 +13,17 @@
 mod net;
 
 mod ethtool;
+mod guard;
 mod link;
+mod netns;
+mod prefix;
 mod queue_map;
 mod ring;
 mod rxq;
 mod xmit;
 
 use kernel::prelude::*;
-use net::rtnl;
+use net::{pernet, rtnl};
 
 module! {
     type: RvethModule,
@@ -35,14 +38,19 @@ module! {
 pub(crate) struct Rveth;
 
 struct RvethModule {
-    // Dropping it deletes every rveth pair in every namespace.
+    // Dropping it deletes every rveth pair in every namespace (and so their guard hooks);
+    // fields drop in order, so the per-namespace state goes after the devices.
     _link: Pin<KBox<rtnl::Registration<Rveth>>>,
+    _pernet: Pin<KBox<pernet::Registration<netns::RvethNet>>>,
 }
 
 impl kernel::Module for RvethModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        // Namespace state first: devices count their guard drops in it.
+        let pernet = KBox::pin_init(pernet::Registration::new(), GFP_KERNEL)?;
         Ok(Self {
             _link: KBox::pin_init(rtnl::Registration::new(), GFP_KERNEL)?,
+            _pernet: pernet,
         })
     }
 }

@@ -4,17 +4,18 @@
 
 use crate::net::{
     device::{Device, DeviceOps, NetDevice, TxResult},
-    errno, init,
+    errno,
     napi::NapiQueue,
     rcu::{self, RcuDevice},
     rtnl::Rtnl,
     skbuff::SkBuff,
 };
-use crate::{queue_map::peer_rx_queue, rxq::RxQueue, Rveth};
+use crate::{guard::Guard, queue_map::peer_rx_queue, rxq::RxQueue, Rveth};
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVec, prelude::*};
 
 /// State of one end of a pair.
+#[pin_data]
 pub(crate) struct RvethPriv {
     /// The other end; set once both ends are registered, cleared when the pair is deleted.
     pub(crate) peer: RcuDevice<Rveth>,
@@ -24,6 +25,9 @@ pub(crate) struct RvethPriv {
     pub(crate) txqs: KVec<TxStats>,
     /// Packets this end dropped on transmit because the peer's ring was full.
     pub(crate) tx_ring_full: AtomicU64,
+    /// Source guard on what this end receives.
+    #[pin]
+    pub(crate) guard: Guard,
 }
 
 /// Counters of one transmit queue.
@@ -33,28 +37,25 @@ pub(crate) struct TxStats {
     pub(crate) bytes: AtomicU64,
 }
 
-impl RvethPriv {
-    fn new(dev: &NetDevice) -> Result<Self> {
-        let count = dev.real_num_rx_queues().max(1) as usize;
-        let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
-        for _ in 0..count {
-            rxqs.push(
-                KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?,
-                GFP_KERNEL,
-            )?;
-        }
-        let tx_count = dev.num_tx_queues().max(1) as usize;
-        let mut txqs = KVec::with_capacity(tx_count, GFP_KERNEL)?;
-        for _ in 0..tx_count {
-            txqs.push(TxStats::default(), GFP_KERNEL)?;
-        }
-        Ok(Self {
-            peer: RcuDevice::new(),
-            rxqs,
-            txqs,
-            tx_ring_full: AtomicU64::new(0),
-        })
+fn new_rxqs(dev: &NetDevice) -> Result<KVec<Pin<KBox<NapiQueue<RxQueue>>>>> {
+    let count = dev.real_num_rx_queues().max(1) as usize;
+    let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
+    for _ in 0..count {
+        rxqs.push(
+            KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?,
+            GFP_KERNEL,
+        )?;
     }
+    Ok(rxqs)
+}
+
+fn new_txqs(dev: &NetDevice) -> Result<KVec<TxStats>> {
+    let count = dev.num_tx_queues().max(1) as usize;
+    let mut txqs = KVec::with_capacity(count, GFP_KERNEL)?;
+    for _ in 0..count {
+        txqs.push(TxStats::default(), GFP_KERNEL)?;
+    }
+    Ok(txqs)
 }
 
 #[vtable]
@@ -62,13 +63,21 @@ impl DeviceOps for Rveth {
     type Private = RvethPriv;
 
     fn init(dev: &NetDevice) -> impl PinInit<RvethPriv, Error> {
-        init::from_result(RvethPriv::new(dev))
+        try_pin_init!(RvethPriv {
+            peer: RcuDevice::new(),
+            rxqs: new_rxqs(dev)?,
+            txqs: new_txqs(dev)?,
+            tx_ring_full: AtomicU64::new(0),
+            guard <- Guard::new(),
+        }? Error)
     }
 
     fn open(dev: &Device<Self>, rtnl: &Rtnl) -> Result {
         let Some(peer) = dev.private().peer.get_rtnl(rtnl) else {
             return Err(errno::enotconn());
         };
+        // A configured guard must be enforced before anything is received.
+        Guard::arm(dev, rtnl)?;
         for q in dev.private().rxqs.iter() {
             q.enable(rtnl);
         }
@@ -132,6 +141,11 @@ impl DeviceOps for Rveth {
             t.bytes.fetch_add(u64::from(len), Relaxed);
         }
         TxResult::Ok
+    }
+
+    fn uninit(dev: &Device<Self>, rtnl: &Rtnl) {
+        // While the namespace is surely alive; a namespace move keeps the hook.
+        Guard::disarm(dev, rtnl);
     }
 
     fn get_iflink(dev: &Device<Self>) -> i32 {

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-namespace state: guard drop totals and `/proc/net/rveth`, which lists the rveth
+//! devices of the reader's namespace only.
+
+use crate::net::{
+    device::Device,
+    netns::Net,
+    pernet::{PernetId, PernetState},
+    proc::{NetProcFile, NetProcShow, SeqWriter},
+    rcu,
+};
+use crate::{
+    guard::{Drops, DROP_NAMES},
+    Rveth,
+};
+use core::fmt::Write;
+use kernel::{c_str, prelude::*};
+
+/// State of one namespace.
+pub(crate) struct RvethNet {
+    /// Guard drops on devices while they were in this namespace.
+    pub(crate) drops: Drops,
+    _proc: NetProcFile<ProcRveth>,
+}
+
+pub(crate) static RVETH_NET: PernetId<RvethNet> = PernetId::new();
+
+impl PernetState for RvethNet {
+    fn id() -> &'static PernetId<Self> {
+        &RVETH_NET
+    }
+
+    fn init(net: &Net) -> impl PinInit<Self, Error> {
+        let proc = NetProcFile::new(net, c_str!("rveth"));
+        crate::net::init::from_result(proc.map(|proc| RvethNet {
+            drops: Drops::default(),
+            _proc: proc,
+        }))
+    }
+}
+
+/// `/proc/net/rveth`.
+pub(crate) struct ProcRveth;
+
+impl NetProcShow for ProcRveth {
+    fn show(net: &Net, out: &mut SeqWriter<'_>) -> Result {
+        let _ = write!(out, "device ifindex peer_ifindex prefixes");
+        for name in DROP_NAMES {
+            let _ = write!(out, " drop_{name}");
+        }
+        let _ = writeln!(out);
+        let rcu = rcu::Guard::new();
+        for dev in net.devices(&rcu) {
+            let Some(dev) = Device::<Rveth>::downcast(dev) else {
+                continue;
+            };
+            let private = dev.private();
+            let peer = private.peer.get(&rcu).map_or(0, |p| p.ifindex());
+            let guard = &private.guard;
+            let prefixes = guard.list(&rcu).map_or(0, |l| l.prefixes().len());
+            let _ = write!(
+                out,
+                "{} {} {} {}",
+                dev.name(),
+                dev.ifindex(),
+                peer,
+                prefixes
+            );
+            for n in guard.drops.read() {
+                let _ = write!(out, " {n}");
+            }
+            let _ = writeln!(out);
+        }
+        let totals = RVETH_NET.get(net).map_or([0; 4], |s| s.drops.read());
+        let _ = write!(out, "total - - -");
+        for n in totals {
+            let _ = write!(out, " {n}");
+        }
+        let _ = writeln!(out);
+        Ok(())
+    }
+}
