@@ -14,8 +14,8 @@ import time
 
 import pytest
 from conftest import ip, run
-from rtnl import (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER,
-                  IFLA_RVETH_PEER_GUARD, NetlinkError, Rtnl, attr, guard, peer, rveth_prefix)
+from rtnl import (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
+                  NetlinkError, Rtnl, attr, guard, peer, rveth_prefix)
 from test_pair import nsrun
 
 A4, B4, SPOOF4 = "10.11.0.1", "10.11.0.2", "10.11.0.99"
@@ -183,13 +183,30 @@ def test_spoofed_ipv6_dropped_link_local_only_when_allowed(netns):
     before = drops("rva", a)["guard_drop_ipv6"]
     assert not ping(b, A6, src=SPOOF6, v6=True)
     assert drops("rva", a)["guard_drop_ipv6"] >= before + 2
-    # Link-local: dropped until a listed prefix covers it.
-    a_ll = json.loads(ip("-j", "-6", "addr", "show", "dev", "rva", "scope", "link", ns=a))
-    a_ll = a_ll[0]["addr_info"][0]["local"]
+    # Link-local: dropped until a listed prefix covers it. Both link-local addresses must be
+    # past duplicate address detection first (a tentative address neither sends nor answers).
+    wait_no_tentative(a, "rva")
+    wait_no_tentative(b, "rvb")
+    a_ll = link_local(a, "rva")
     assert not ping(b, f"{a_ll}%rvb", v6=True)
     with Rtnl(a) as rt:
         rt.changelink("rva", "rveth", guard(f"{B4}/32", f"{B6}/128", "fe80::/10"))
     assert ping(b, f"{a_ll}%rvb", v6=True, count=3)
+
+
+def link_local(ns, dev):
+    for entry in json.loads(ip("-j", "-6", "addr", "show", "dev", dev, ns=ns)):
+        for a in entry.get("addr_info", []):
+            if a.get("scope") == "link" and "local" in a:
+                return a["local"]
+    raise AssertionError(f"{dev} has no link-local address")
+
+
+def wait_no_tentative(ns, dev, timeout=30):
+    deadline = time.time() + timeout
+    while ip("-6", "addr", "show", "dev", dev, "tentative", ns=ns).strip():
+        assert time.time() < deadline, ip("-6", "addr", "show", "dev", dev, ns=ns)
+        time.sleep(0.3)
 
 
 def mac_of(dev, ns):
@@ -218,11 +235,12 @@ def nft_counter_packets(ns, table, family="netdev"):
 
 def test_dad_from_unspecified_source_passes(netns):
     a, b = netns(), netns()
-    make_guarded_pair(a, b, f"{B6}/128")
+    # Link-local allowed too, so B's MLD reports (from fe80::) are not counted as drops.
+    make_guarded_pair(a, b, f"{B6}/128", "fe80::/10")
     # An nftables ingress chain after the guard (priority 0 > -500) sees what it let through.
     nsrun(a, "nft", "-f", "-", input=(
-        "table netdev rvdad { chain in { type filter hook ingress device rva priority 0; "
-        "ip6 saddr :: icmpv6 type nd-neighbor-solicit counter; } }\n"))
+        "table netdev rvdad {\n chain in {\n type filter hook ingress device rva priority 0;\n"
+        " ip6 saddr :: icmpv6 type nd-neighbor-solicit counter\n }\n}\n"))
     before = drops("rva", a)["guard_drop_ipv6"]
     # A tentative address: B sends a DAD Neighbour Solicitation from ::.
     ip("addr", "add", "fd00:11::5/64", "dev", "rvb", ns=b)
@@ -231,6 +249,8 @@ def test_dad_from_unspecified_source_passes(netns):
         time.sleep(0.2)
     assert nft_counter_packets(a, "rvdad") >= 1
     assert drops("rva", a)["guard_drop_ipv6"] == before
+    wait_no_tentative(b, "rvb")
+    before = drops("rva", a)["guard_drop_ipv6"]
     # From :: anything but DAD is spoofing: a UDP datagram, sent as a raw frame.
     udp = struct.pack("!HHHH", 5000, 9, 9, 0) + b"x"
     ip6 = (struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + bytes(16)
@@ -308,8 +328,8 @@ def test_no_conntrack_entry_for_spoofed_flow(netns):
     make_guarded_pair(a, b, f"{B4}/32")
     static_neighbours(a, b)
     nsrun(a, "nft", "-f", "-", input=(
-        "table inet rvt { chain pre { type filter hook prerouting priority 0; "
-        "ct state new counter; } }\n"))
+        "table inet rvt {\n chain pre {\n type filter hook prerouting priority 0;\n"
+        " ct state new counter\n }\n}\n"))
     assert ping(b, A4, src=B4)
     assert not ping(b, A4, src=SPOOF4)
     entries = nsrun(a, "conntrack", "-L", check=False)
@@ -322,8 +342,8 @@ def test_nftables_rules_apply_too(netns):
     make_guarded_pair(a, b, f"{B4}/32")
     static_neighbours(a, b)
     nsrun(a, "nft", "-f", "-", input=(
-        "table netdev rvt { chain in { type filter hook ingress device rva priority 0; "
-        "ip protocol icmp drop; } }\n"))
+        "table netdev rvt {\n chain in {\n type filter hook ingress device rva priority 0;\n"
+        " ip protocol icmp drop\n }\n}\n"))
     assert not ping(b, A4, src=B4)  # allowed by the guard, dropped by nftables
     assert drops("rva", a)["guard_drop_ipv4"] == 0
     nsrun(a, "nft", "delete", "table", "netdev", "rvt")
