@@ -7,7 +7,10 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 // User input reaches this code inside ip's process: no panicking shortcuts.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod args;
 mod ffi;
