@@ -43,17 +43,16 @@ def test_bare_peer_gets_a_kernel_name(netns):
     assert link("rva", ns)["link"].startswith("rveth")
 
 
-def test_peer_address_mtu_queues_txqlen_alias_group(netns):
+def test_peer_address_mtu_queues_txqlen_group(netns):
     ns = netns()
     ip("link", "add", "rva", "type", "rveth", "peer", "name", "rvb",
        "address", "02:aa:bb:cc:dd:02", "mtu", "9000", "numtxqueues", "4", "numrxqueues", "3",
-       "txqueuelen", "333", "alias", "the peer", "group", "7", ns=ns)
+       "txqueuelen", "333", "group", "7", ns=ns)
     b = link("rvb", ns)
     assert b["address"] == "02:aa:bb:cc:dd:02"
     assert b["mtu"] == 9000
     assert (b["num_tx_queues"], b["num_rx_queues"]) == (4, 3)
     assert b["txqlen"] == 333
-    assert b["ifalias"] == "the peer"
     assert b["group"] == "7"
     a = link("rva", ns)
     assert a["mtu"] == 1500 and a["address"] != b["address"] and a["group"] == "default"
@@ -66,8 +65,16 @@ def test_device_and_peer_options_stay_apart(netns):
     a, b = link("rva", ns), link("rvb", ns)
     assert a["mtu"] == 1400 and "UP" in a["flags"]
     assert b["mtu"] == 9000 and "UP" not in b["flags"]
-    ip("link", "add", "rvc", "type", "rveth", "peer", "name", "rvd", "up", ns=ns)
-    assert "UP" in link("rvd", ns)["flags"] and "UP" not in link("rvc", ns)["flags"]
+
+
+def test_peer_up_at_creation_fails_like_veth(netns):
+    """veth cannot open a peer before the pair is complete (ENOTCONN); rveth neither."""
+    ns = netns()
+    for kind in ("veth", "rveth"):
+        err = ip_fails("link", "add", "x" + kind, "type", kind, "peer", "name", "y" + kind, "up",
+                       ns=ns)
+        assert err == "RTNETLINK answers: Transport endpoint is not connected\n", kind
+    assert not any(n.startswith(("x", "y")) for n in links(ns))
 
 
 def test_peer_index(netns):
