@@ -12,7 +12,7 @@ Usage: ip link add [ name ] NAME [ OPTIONS ] type rveth [ guard GUARD ]
 GUARD := { PREFIX[,PREFIX...] | none }
 PREFIX := { IPv4ADDR | IPv6ADDR }[/PREFIXLEN]
 OPTIONS := the options of \"ip link add\" (address LLADDR, mtu MTU, netns { PID | NAME },
-           numtxqueues N, numrxqueues N, txqueuelen N, index IDX, up, ...): \"ip link help\"
+           numtxqueues N, numrxqueues N, txqueuelen N, index IDX, group GROUP...): \"ip link help\"
 
 The guard lists the source prefixes a device accepts from its peer; \"none\" turns it off.
 The peer's guard can only be given at creation; change it later on the peer itself.
