@@ -4,12 +4,13 @@
 #   make test       KUnit + guest selftests in one QEMU boot; T=... selects pytest tests
 #   make run        the demo: two namespaces joined by rveth, traffic, ip/ethtool output
 #   make check      rustfmt check + the kernel's CLIPPY=1 build, zero warnings
+#   make plugin     build + install link_rveth.so, the iproute2 plugin (test and run do it)
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
 
 FLAVOUR ?= test
 export FLAVOUR KDIR T
 
-.PHONY: all module kernel test run bench check clean bootstrap
+.PHONY: all module kernel test run bench check clean bootstrap plugin
 
 all: module
 
@@ -22,14 +23,17 @@ kernel: bootstrap
 module: bootstrap
 	@scripts/module.sh >/dev/null
 
-test: bootstrap
+test: bootstrap plugin
 	@scripts/test.sh
 
-run: bootstrap
+run: bootstrap plugin
 	@scripts/run.sh
 
 bench: bootstrap
 	@echo "make bench: not implemented yet (issue 6)" >&2; exit 1
+
+plugin: bootstrap
+	@scripts/plugin.sh
 
 check: bootstrap
 	@scripts/check.sh

@@ -11,7 +11,7 @@ apt_pkgs=(
   linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev
   flex bison bc libelf-dev libssl-dev cpio kmod
   qemu-system-x86 busybox-static udev
-  iproute2 iputils-ping ethtool iperf3 nftables tcpdump socat sockperf conntrack procps
+  iproute2 iputils-ping ethtool iperf3 nftables tcpdump socat sockperf conntrack procps strace
   python3-venv
 )
 missing=()

@@ -11,6 +11,11 @@ fail=0
 echo "[check] rustfmt --check (${#rs[@]} files)"
 rustfmt --check --edition 2021 --config-path "$src/.rustfmt.toml" "${rs[@]}" || fail=1
 
+echo "[check] tools/link_rveth: cargo fmt --check, clippy -D warnings"
+cargo fmt --check --manifest-path tools/link_rveth/Cargo.toml || fail=1
+cargo clippy -q --release --locked --all-targets --manifest-path tools/link_rveth/Cargo.toml \
+  -- -D warnings || fail=1
+
 echo "[check] CLIPPY=1 module build against $kdir"
 log=$(mktemp)
 # Force a full rebuild so every file is linted.

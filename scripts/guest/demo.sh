@@ -15,13 +15,10 @@ say "load rveth"
 show insmod "$ko"
 show grep rveth /proc/modules
 
-# Creates a pair with `host` in this namespace and its peer moved into `ns` as `name`.
+# Creates a pair with `host` in this namespace and its peer `name` born in `ns`: veth's
+# syntax, through the iproute2 plugin (tools/link_rveth, installed by make run).
 pair() {
-  local host=$1 ns=$2 name=$3 peer
-  ip link add name "$host" type rveth
-  peer=$(ip -j link show dev "$host" | jq -r '.[0].link')
-  ip link set dev "$peer" netns "$ns"
-  ip -n "$ns" link set dev "$peer" name "$name"
+  show ip link add name "$1" type rveth peer name "$3" netns "$2"
 }
 
 say "bridge and two containers, each attached by an rveth pair"
