@@ -2,6 +2,7 @@
 #   make            build rveth.ko against the cached `test` kernel (built if missing)
 #   make kernel     build the kernel flavour FLAVOUR (test|bench)
 #   make test       KUnit + guest selftests in one QEMU boot; T=... selects pytest tests
+#   make stress     the reliability suite at full scale (long); make test runs it short
 #   make run        the demo: two namespaces joined by rveth, traffic, ip/ethtool output
 #   make check      rustfmt check + the kernel's CLIPPY=1 build, zero warnings
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
@@ -9,7 +10,7 @@
 FLAVOUR ?= test
 export FLAVOUR KDIR T
 
-.PHONY: all module kernel test run bench check clean bootstrap
+.PHONY: all module kernel test stress run bench check clean bootstrap
 
 all: module
 
@@ -24,6 +25,9 @@ module: bootstrap
 
 test: bootstrap
 	@scripts/test.sh
+
+stress: bootstrap
+	@scripts/stress.sh
 
 run: bootstrap
 	@scripts/run.sh
