@@ -36,8 +36,13 @@ def scaled(n, minimum=1):
 
 
 def log(msg):
-    """Progress line in pytest's output (the harness shows it live: -v, unbuffered)."""
-    print(f"[reliability] {msg}", file=sys.stderr, flush=True)
+    """Progress line: in the test's captured output and in RESULTS/reliability.log."""
+    line = f"[reliability {time.strftime('%H:%M:%S')}] {msg}"
+    print(line, file=sys.stderr, flush=True)
+    res = os.environ.get("RVETH_RESULTS")
+    if res:
+        with open(os.path.join(res, "reliability.log"), "a") as f:
+            f.write(line + "\n")
 
 
 # --- kernel log ---------------------------------------------------------------------------
@@ -133,7 +138,7 @@ def snapshot():
     }
 
 
-def wait_back_to(before, timeout=120):
+def wait_back_to(before, timeout=60):
     """Waits until the counts equal `before`; returns the differences left (empty: clean)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -141,6 +146,8 @@ def wait_back_to(before, timeout=120):
         diff = {k: (before[k], now[k]) for k in before if before[k] != now[k]}
         if not diff or time.monotonic() > deadline:
             return diff
+        if int(time.monotonic()) % 10 == 0:
+            log(f"waiting for counts: {diff}")
         time.sleep(1)
 
 
@@ -195,7 +202,7 @@ def kmemleak_module():
 
 
 @pytest.fixture
-def health(kmemleak_module):
+def health(kmemleak_module, request):
     """Per-scenario checks: kernel log clean and counts back to where they started."""
     klog = KernelLog()
     before = snapshot()
@@ -204,7 +211,8 @@ def health(kmemleak_module):
     diff = wait_back_to(before)
     reports = kernel_reports(klog.read())
     klog.close()
-    log(f"scenario took {time.monotonic() - t:.1f} s; struct net {before['struct net']}")
+    log(f"{request.node.name}: {time.monotonic() - t:.1f} s; struct net "
+        f"{before['struct net']}; {len(reports)} kernel reports; left over: {diff or 'none'}")
     assert not reports, "kernel reports during the scenario:\n" + "\n".join(reports[:40])
     assert not diff, f"not back to the starting counts: {diff}"
 

@@ -199,7 +199,7 @@ def test_guard_lists_changed_under_traffic(netns):
     allow = [pfx("10.77.0.0/24"), pfx("fd77::/64"), pfx("fe80::/10")]
     lists = [allow, [], allow + [pfx(f"10.{i}.0.0/16") for i in range(61)],
              [pfx("192.0.2.0/24")], allow[:1]]
-    rounds = scaled(50)
+    rounds = scaled(20)
     errors = []
 
     def churn(ns, dev):

@@ -214,8 +214,14 @@ class Ctx:
     def open_fds(self):
         f = self.fds
         f["other"] = os.open(f"/var/run/netns/{self.other}", os.O_RDONLY)
-        closed = os.open("/dev/null", os.O_RDONLY)
-        os.close(closed)
+        # A descriptor number that is not open (checked): a closed one, not reused.
+        closed = 1000
+        while True:
+            try:
+                os.fstat(closed)
+                closed += 1
+            except OSError:
+                break
         f["closed"] = closed
         f["devnull"] = os.open("/dev/null", os.O_RDONLY)
         f["mntns"] = os.open("/proc/self/ns/mnt", os.O_RDONLY)
