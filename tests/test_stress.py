@@ -62,6 +62,11 @@ def wired_pair(a, b, n=0, q=(2, 2)):
         os.close(fd)
     address(a, f"rsa{n}", f"10.77.{n}.1/24", f"fd77:{n}::1/64")
     address(b, f"rsb{n}", f"10.77.{n}.2/24", f"fd77:{n}::2/64")
+    for ns in (a, b):
+        # A killed iperf3 leaves an orphaned TCP socket retransmitting into a device that
+        # is gone; it holds its namespace (struct net) until it gives up, ~100 s with the
+        # default 8 orphan retries. One retry keeps the count checks quick.
+        run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_orphan_retries=1")
     return f"10.77.{n}.2"
 
 
