@@ -16,7 +16,7 @@ import time
 import pytest
 from conftest import ip, load_module, module_loaded, run
 from reliability import (health, kmemleak_module, log, netns_fd,  # noqa: F401
-                         rveth_devices_everywhere, scaled)
+                         rveth_devices_everywhere, scaled, stress_only)
 from rtnl import (IFLA_IFNAME, IFLA_NET_NS_FD, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
                   RTM_NEWLINK, NetlinkError, Rtnl, attr_str, attr_u32, ifinfomsg, peer)
 
@@ -126,6 +126,7 @@ def test_churn_pairs(netns):
     assert not rveth_devices_everywhere()
 
 
+@stress_only
 def test_churn_namespaces(netns):
     """Pairs whose ends die with their namespaces: create namespaces, wire pairs between
     them, delete the namespaces (one end's first, then the other's, alternately)."""
@@ -147,7 +148,7 @@ def test_churn_namespaces(netns):
 
 # --- teardown under traffic -------------------------------------------------------------------
 
-@pytest.mark.parametrize("victim", ["server", "client"])
+@pytest.mark.parametrize("victim", ["server", pytest.param("client", marks=stress_only)])
 def test_netns_deleted_under_iperf(netns, victim):
     """Destroy the namespace holding one end while iperf3 (and a ping flood) run through
     the pair: the other end goes too, nothing hangs, the processes end."""
@@ -181,6 +182,7 @@ def json_names(ns):
     return [l["ifname"] for l in json.loads(ip("-j", "link", "show", ns=ns))]
 
 
+@stress_only
 def test_move_end_under_iperf(netns):
     """Move one end between namespaces (and back) while iperf3 and a ping flood run."""
     a, b, c = netns(), netns(), netns()
@@ -245,7 +247,7 @@ def test_parallel_create_delete_move(netns):
     stable = wired_pair(nss[0], nss[1], 9)
     flood = bg(nss[0], "ping", "-f", "-w", "600", stable)
     pool = [f"rq{k}" for k in range(12)]
-    ops = scaled(30)
+    ops = scaled(20)
     errors, counts = [], {}
     lock = threading.Lock()
 
