@@ -112,7 +112,7 @@ if __name__ == "__main__":
     print(f"{len(cases())} bad guard requests ({len(BAD)} bad lists x 3 contexts + 1)")
     sys.exit(0)
 
-from reliability import (expect_errno, health, kmemleak_module, link_names,  # noqa: E402,F401
+from reliability import (expect_errno, health, kmemleak_module, link_names, settled,  # noqa: E402,F401,E501
                          log, netns_fd, scaled)
 from rtnl import NetlinkError, Rtnl  # noqa: E402
 from test_stress import address, bg, iperf, new_pair, stop  # noqa: E402

@@ -250,7 +250,8 @@ if __name__ == "__main__":
         print(f"  {fam}: {sum(c.family == fam for c in CASES)}")
     sys.exit(0)
 
-from reliability import expect_errno, health, kmemleak_module, link_names, log  # noqa: E402,F401
+from reliability import (expect_errno, health, kmemleak_module, link_names, log,  # noqa: E402,F401
+                         settled)
 from rtnl import Rtnl  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("health")

@@ -15,7 +15,7 @@ import time
 
 import pytest
 from conftest import ip, load_module, module_loaded, run
-from reliability import (health, kmemleak_module, log, netns_fd,  # noqa: F401
+from reliability import (health, kmemleak_module, log, netns_fd, settled,  # noqa: F401
                          rveth_devices_everywhere, scaled, stress_only)
 from rtnl import (IFLA_IFNAME, IFLA_NET_NS_FD, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
                   RTM_NEWLINK, NetlinkError, Rtnl, attr_str, attr_u32, ifinfomsg, peer)
