@@ -2,6 +2,7 @@
 #   make            build rveth.ko against the cached `test` kernel (built if missing)
 #   make kernel     build the kernel flavour FLAVOUR (test|bench)
 #   make test       KUnit + guest selftests in one QEMU boot; T=... selects pytest tests
+#   make stress     the reliability suite at full scale (long); make test runs it short
 #   make run        the demo: two namespaces joined by rveth, traffic, ip/ethtool output
 #   make check      rustfmt check + the kernel's CLIPPY=1 build, zero warnings
 #   make plugin     build + install link_rveth.so, the iproute2 plugin (test and run do it)
@@ -10,7 +11,7 @@
 FLAVOUR ?= test
 export FLAVOUR KDIR T
 
-.PHONY: all module kernel test run bench check clean bootstrap plugin
+.PHONY: all module kernel test stress run bench check clean bootstrap plugin
 
 all: module
 
@@ -25,6 +26,9 @@ module: bootstrap
 
 test: bootstrap plugin
 	@scripts/test.sh
+
+stress: bootstrap plugin
+	@scripts/stress.sh
 
 run: bootstrap plugin
 	@scripts/run.sh

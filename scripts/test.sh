@@ -9,7 +9,9 @@ kdir=${KDIR:-$("$here/kernel.sh" test)}
 export KDIR=$kdir
 ko=$("$here/module.sh")
 
-res="$top/results/test-$(date +%Y%m%d-%H%M%S)"
+# make stress reuses this script: RVETH_RUN_NAME names the results, RVETH_STRESS_SCALE
+# multiplies the reliability suite's iterations (tests/reliability.py) inside the guest.
+res="$top/results/${RVETH_RUN_NAME:-test}-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
 # The harness checks itself first (host side, a second): a reader that cannot fail is useless.
 python3 -m pytest -q -p no:cacheprovider -o junit_family=xunit1 \
@@ -23,7 +25,8 @@ tail -F -n +1 "$res/pytest.log" 2>/dev/null &
 follow=$!
 set +e
 # shellcheck disable=SC2086
-RVETH_VM_VERBOSE=1 "$here/vm.sh" "$kdir" "$res" "bash $here/guest/test.sh $res $ko ${T:-}" \
+RVETH_VM_VERBOSE=1 "$here/vm.sh" "$kdir" "$res" \
+  "env RVETH_STRESS_SCALE=${RVETH_STRESS_SCALE:-1} RVETH_PYTEST_TIMEOUT=${RVETH_PYTEST_TIMEOUT:-1800} bash $here/guest/test.sh $res $ko ${T:-}" \
   > "$res/console.log" 2>&1
 vm_rc=$?
 set -e

@@ -20,7 +20,7 @@ else
   echo "insmod $ko failed" > "$out/insmod.err"
 fi
 
-export RVETH_KO=$ko
+export RVETH_KO=$ko RVETH_RESULTS=$out
 # A hung test must not hang the run: give up after RVETH_PYTEST_TIMEOUT seconds and dump
 # the blocked tasks into the kernel log for the report.
 # Paths given (T="tests/test_x.py ...") replace the default of the whole tests/ directory;
