@@ -76,7 +76,7 @@ impl SkBuff {
     /// Frees the buffer after successful processing (not counted as a drop).
     pub fn consume(self) {
         // SAFETY: we own the buffer and give it up here.
-        unsafe { bindings::consume_skb(self.into_raw()) };
+        unsafe { bindings::rnet_consume_skb(self.into_raw()) };
     }
 }
 
