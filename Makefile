@@ -3,11 +3,13 @@
 #   make kernel     build the kernel flavour FLAVOUR (test|bench)
 #   make test       KUnit + guest selftests in one QEMU boot; T=... selects pytest tests
 #   make run        the demo: two namespaces joined by rveth, traffic, ip/ethtool output
+#   make bench      rveth vs veth/netkit/lo in one boot of the `bench` kernel, ratio table + SVG
+#                   (ROUNDS=3 DURATION=3 PAIRS=250 WORKLOADS=tcp1,tcp4,udp64,lat,pairs)
 #   make check      rustfmt check + the kernel's CLIPPY=1 build, zero warnings
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
 
 FLAVOUR ?= test
-export FLAVOUR KDIR T
+export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS
 
 .PHONY: all module kernel test run bench check clean bootstrap
 
@@ -29,7 +31,7 @@ run: bootstrap
 	@scripts/run.sh
 
 bench: bootstrap
-	@echo "make bench: not implemented yet (issue 6)" >&2; exit 1
+	@scripts/bench.sh
 
 check: bootstrap
 	@scripts/check.sh
