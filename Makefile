@@ -9,7 +9,7 @@
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
 
 FLAVOUR ?= test
-export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS
+export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS DEVICES PERF
 
 .PHONY: all module kernel test run bench check clean bootstrap
 

@@ -6,6 +6,7 @@
 #   ROUNDS=5 DURATION=10 PAIRS=1000 make bench     # thorough, ~25 min
 # PAIRS pairs are created and deleted per kind and round; the time is scaled to 1000 pairs.
 #   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,pairs)
+#   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
@@ -15,6 +16,8 @@ export KDIR=$kdir
 ko=$("$here/module.sh")
 rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-250}
 workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
+devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
+extra=""; [ "${PERF:-0}" = 1 ] && extra=--perf
 res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
 {
@@ -32,7 +35,7 @@ sampler=$!
 trap 'kill $sampler 2>/dev/null || true' EXIT
 set +e
 "$here/vm.sh" "$kdir" "$res" \
-  "python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads 2>&1 | tee $res/progress.log"
+  "python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
 vm_rc=$?
 set -e
 echo "[bench] guest exited with $vm_rc after $(( $(date +%s) - start )) s" >&2

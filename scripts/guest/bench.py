@@ -165,15 +165,19 @@ def main():
     ap.add_argument("--duration", type=int, default=3)
     ap.add_argument("--pairs", type=int, default=250)
     ap.add_argument("--workloads", default="tcp1,tcp4,udp64,lat,pairs")
+    ap.add_argument("--devices", default=",".join(DEVICES))
+    ap.add_argument("--perf", action="store_true",
+                    help="perf record -a -e cpu-clock around each traffic run (profiles in OUT)")
     args = ap.parse_args()
     wanted = args.workloads.split(",")
+    devices = [d for d in DEVICES if d in args.devices.split(",")]
 
     raw_path = os.path.join(args.out, "raw.json")
     raw = {
         "meta": {
             "kernel": platform.release(), "vcpus": os.cpu_count(),
             "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs,
-            "devices": DEVICES, "workloads": WORKLOADS,
+            "devices": devices, "workloads": WORKLOADS,
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         },
         "samples": [],
@@ -189,15 +193,25 @@ def main():
 
     log(f"setup: {', '.join(DEVICES)}; {args.rounds} rounds x {args.duration} s per run")
     servers = setup(args)
-    per_round = sum(len(DEVICES) * (args.duration + 2) for w in wanted if w != "pairs")
+    per_round = sum(len(devices) * (args.duration + 2) for w in wanted if w != "pairs")
     log(f"about {per_round * args.rounds // 60 + 1} min of traffic plus pair create/delete")
     try:
         for rnd in range(args.rounds):
-            order = DEVICES[rnd % len(DEVICES):] + DEVICES[:rnd % len(DEVICES)]
+            order = devices[rnd % len(devices):] + devices[:rnd % len(devices)]
             for w in wanted:
                 for dev in order:
                     i = DEVICES.index(dev)
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
+                    prof = None
+                    if args.perf and w != "pairs":
+                        pdata = f"/tmp/perf-{w}-{dev}-r{rnd + 1}.data"  # perf cannot write on 9p
+                        # A fixed-length record: perf killed by a signal here left no file.
+                        prof = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock",
+                                                 "-o", pdata, "--", "sleep",
+                                                 str(args.duration + 8)],
+                                                stdout=subprocess.DEVNULL,
+                                                stderr=subprocess.DEVNULL)
+                        time.sleep(5)  # perf itself takes seconds to start under TCG
                     if w == "tcp1":
                         v = run_tcp(i, dev, args.duration, 1)
                         record(rnd, "tcp1", dev, v)
@@ -220,6 +234,12 @@ def main():
                         v = run_pairs(dev, args.pairs)
                         record(rnd, "pairs", dev, v * 1000 / args.pairs)
                         log(f"{tag} {args.pairs} pairs created+deleted in {v:.2f} s")
+                    if prof:
+                        prof.wait()
+                        with open(os.path.join(args.out, os.path.basename(pdata)[:-5] + ".txt"), "w") as f:
+                            subprocess.run(["perf", "report", "--stdio", "-q", "--sort", "sym",
+                                            "-i", pdata], stdout=f, stderr=subprocess.DEVNULL)
+                        os.unlink(pdata)
     finally:
         for s in servers:
             s.kill()
