@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 export FLAVOUR=bench
 kdir=${KDIR:-$("$here/kernel.sh" bench)}
 export KDIR=$kdir
-ko=$("$here/module.sh")
+ko=${KO:-$("$here/module.sh")}  # KO=: a saved build, to compare driver variants
 rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-250}
 workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
 devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
