@@ -9,7 +9,7 @@
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
 
 FLAVOUR ?= test
-export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS DEVICES PERF KO
+export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS DEVICES PERF KO KO_B
 
 .PHONY: all module kernel test run bench check clean bootstrap
 

@@ -7,6 +7,7 @@
 # PAIRS pairs are created and deleted per kind and round; the time is scaled to 1000 pairs.
 #   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,pairs)
 #   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
+#   KO=a.ko KO_B=b.ko make bench                   # two driver builds, as rveth and rveth-b
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
@@ -18,6 +19,7 @@ rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-250}
 workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
 devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
 extra=""; [ "${PERF:-0}" = 1 ] && extra=--perf
+[ -n "${KO_B:-}" ] && extra="$extra --ko-b $KO_B"
 res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
 {

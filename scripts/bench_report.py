@@ -14,7 +14,8 @@ import os
 import statistics
 import sys
 
-DEVICES = ["rveth", "veth", "veth-gro", "netkit", "lo"]
+DEVICES = ["rveth", "veth", "veth-gro", "netkit", "lo"]  # replaced by the run's list
+RATIOS = [("rveth", "veth"), ("rveth", "lo"), ("rveth-b", "veth"), ("rveth-b", "rveth")]
 LABELS = {
     "tcp1": "TCP 1 stream",
     "tcp4": "TCP 4 streams",
@@ -23,7 +24,7 @@ LABELS = {
     "lat_p99": "latency p99",
     "pairs": "1000 pairs add+del",
 }
-COLORS = {"rveth": "#d95f02", "veth": "#7570b3", "veth-gro": "#a6a3d6", "netkit": "#1b9e77",
+COLORS = {"rveth": "#d95f02", "rveth-b": "#e6ab02", "veth": "#7570b3", "veth-gro": "#a6a3d6", "netkit": "#1b9e77",
           "lo": "#999999"}
 
 
@@ -52,28 +53,29 @@ def summarise(raw):
             if vals:
                 row["devices"][d] = {"median": statistics.median(vals), "min": min(vals),
                                      "max": max(vals), "n": len(vals)}
-        rv = by[w].get("rveth", {})
-        for ref in ("veth", "lo"):
-            other = by[w].get(ref, {})
+        for num, ref in RATIOS:
+            rv, other = by[w].get(num, {}), by[w].get(ref, {})
             per_round = [rv[r] / other[r] for r in rv if r in other and other[r]]
             if per_round:
-                row["ratios"][f"rveth/{ref}"] = {"median": statistics.median(per_round),
+                row["ratios"][f"{num}/{ref}"] = {"median": statistics.median(per_round),
                                                  "min": min(per_round), "max": max(per_round)}
         out[w] = row
     return out
 
 
 def table(summary, meta):
-    head = "| workload | unit | " + " | ".join(DEVICES) + " | rveth/veth | rveth/lo |"
-    lines = [head, "|" + " --- |" * (len(DEVICES) + 4)]
+    names = [f"{n}/{r}" for n, r in RATIOS if any(f"{n}/{r}" in row["ratios"]
+                                                  for row in summary.values())]
+    head = "| workload | unit | " + " | ".join(DEVICES) + " | " + " | ".join(names) + " |"
+    lines = [head, "|" + " --- |" * (len(DEVICES) + 2 + len(names))]
     for w, row in summary.items():
         cells = []
         for d in DEVICES:
             s = row["devices"].get(d)
             cells.append(f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])})" if s else "n/a")
         rat = []
-        for ref in ("veth", "lo"):
-            r = row["ratios"].get(f"rveth/{ref}")
+        for name in names:
+            r = row["ratios"].get(name)
             rat.append(f"**{r['median']:.2f}** ({r['min']:.2f}–{r['max']:.2f})" if r else "n/a")
         better = "higher" if row["higher_is_better"] else "lower"
         lines.append(f"| {LABELS.get(w, w)} | {row['unit']}, {better} better | "
@@ -143,6 +145,7 @@ def main():
     res = sys.argv[1]
     with open(os.path.join(res, "raw.json")) as f:
         raw = json.load(f)
+    DEVICES[:] = raw["meta"]["devices"]
     summary = summarise(raw)
     md = table(summary, raw["meta"])
     with open(os.path.join(res, "summary.json"), "w") as f:

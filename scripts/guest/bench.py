@@ -30,7 +30,9 @@ WORKLOADS = {
     "lat_p99": ("us", False),
     "pairs": ("s/1000", False),  # measured with --pairs, scaled to 1000 pairs
 }
-PAIR_KINDS = {"rveth": "rveth", "veth": "veth", "netkit": "netkit"}  # veth-gro, lo: n/a
+PAIR_KINDS = {"rveth": "rveth", "rveth-b": "rveth", "veth": "veth",
+              "netkit": "netkit"}  # veth-gro, lo: n/a
+LOADED = {"ko": None}
 
 START = time.monotonic()
 
@@ -45,20 +47,61 @@ def sh(cmd, check=True, **kw):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+def base(dev):
+    """rveth-b (a second rveth.ko build, --ko-b) reuses rveth's namespaces and addresses."""
+    return "rveth" if dev == "rveth-b" else dev
+
+
 def ns_a(dev):
-    return f"bn-{dev}-a"
+    return f"bn-{base(dev)}-a"
 
 
 def ns_b(dev):
-    return f"bn-{dev}-b" if dev != "lo" else ns_a(dev)
+    return f"bn-{base(dev)}-b" if dev != "lo" else ns_a(dev)
 
 
 def server_ip(i, dev):
     return "127.0.0.1" if dev == "lo" else f"10.99.{i}.2"
 
 
+def make_link(i, dev):
+    a, b = ns_a(dev), ns_b(dev)
+    x, y = f"bx{i}", f"by{i}"
+    if dev == "veth" or dev == "veth-gro":
+        sh(f"ip link add {x} type veth peer name {y}")
+    else:
+        with Rtnl() as rt:
+            rt.newlink(x, PAIR_KINDS[dev], data=peer(y))
+    sh(f"ip link set {x} netns {a}")
+    sh(f"ip link set {y} netns {b}")
+    sh(f"ip -n {a} addr add 10.99.{i}.1/24 dev {x}")
+    sh(f"ip -n {b} addr add 10.99.{i}.2/24 dev {y}")
+    sh(f"ip -n {a} link set {x} up")
+    sh(f"ip -n {b} link set {y} up")
+    if dev == "veth-gro":
+        sh(f"ip netns exec {a} ethtool -K {x} gro on")
+        sh(f"ip netns exec {b} ethtool -K {y} gro on")
+
+
+def use_rveth(args, dev):
+    """Makes the module build `dev` needs (rveth: --ko, rveth-b: --ko-b) the loaded one."""
+    ko = args.ko_b if dev == "rveth-b" else args.ko
+    if LOADED["ko"] == ko:
+        return
+    if LOADED["ko"] is not None:
+        sh("rmmod rveth")  # deletes the pair
+    sh(f"insmod {ko}")
+    LOADED["ko"] = ko
+    if sh(f"ip netns list | grep -q {ns_a(dev)}", check=False).returncode == 0:
+        make_link(0, dev)
+        for _ in range(20):
+            if sh(f"ip netns exec {ns_a(dev)} ping -c 1 -W 1 {server_ip(0, dev)}",
+                  check=False).returncode == 0:
+                break
+
+
 def setup(args):
-    sh(f"insmod {args.ko}")
+    use_rveth(args, "rveth")
     veth_ko = os.path.join(args.kdir, "drivers/net/veth.ko")
     if sh("grep -q '^veth ' /proc/modules", check=False).returncode != 0:
         sh(f"insmod {veth_ko}")
@@ -71,21 +114,7 @@ def setup(args):
         if dev != "lo":
             sh(f"ip netns add {b}")
             sh(f"ip -n {b} link set lo up")
-            x, y = f"bx{i}", f"by{i}"
-            if dev == "veth" or dev == "veth-gro":
-                sh(f"ip link add {x} type veth peer name {y}")
-            else:
-                with Rtnl() as rt:
-                    rt.newlink(x, PAIR_KINDS[dev], data=peer(y))
-            sh(f"ip link set {x} netns {a}")
-            sh(f"ip link set {y} netns {b}")
-            sh(f"ip -n {a} addr add 10.99.{i}.1/24 dev {x}")
-            sh(f"ip -n {b} addr add 10.99.{i}.2/24 dev {y}")
-            sh(f"ip -n {a} link set {x} up")
-            sh(f"ip -n {b} link set {y} up")
-            if dev == "veth-gro":
-                sh(f"ip netns exec {a} ethtool -K {x} gro on")
-                sh(f"ip netns exec {b} ethtool -K {y} gro on")
+            make_link(i, dev)
         ip = server_ip(i, dev)
         for cmd in (f"iperf3 -s -p 5201", f"sockperf server -i {ip} -p 11111"):
             servers.append(subprocess.Popen(f"exec ip netns exec {b} {cmd}", shell=True,
@@ -166,17 +195,21 @@ def main():
     ap.add_argument("--pairs", type=int, default=250)
     ap.add_argument("--workloads", default="tcp1,tcp4,udp64,lat,pairs")
     ap.add_argument("--devices", default=",".join(DEVICES))
+    ap.add_argument("--ko-b", help="a second rveth.ko, benchmarked as device rveth-b "
+                    "(modules swapped between runs)")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a -e cpu-clock around each traffic run (profiles in OUT)")
     args = ap.parse_args()
     wanted = args.workloads.split(",")
     devices = [d for d in DEVICES if d in args.devices.split(",")]
+    if args.ko_b:
+        devices.insert(devices.index("rveth") + 1 if "rveth" in devices else 0, "rveth-b")
 
     raw_path = os.path.join(args.out, "raw.json")
     raw = {
         "meta": {
             "kernel": platform.release(), "vcpus": os.cpu_count(),
-            "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs,
+            "ko": args.ko, "ko_b": args.ko_b, "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs,
             "devices": devices, "workloads": WORKLOADS,
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         },
@@ -200,7 +233,9 @@ def main():
             order = devices[rnd % len(devices):] + devices[:rnd % len(devices)]
             for w in wanted:
                 for dev in order:
-                    i = DEVICES.index(dev)
+                    i = DEVICES.index(base(dev))
+                    if base(dev) == "rveth":
+                        use_rveth(args, dev)
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
                     prof = None
                     if args.perf and w != "pairs":
