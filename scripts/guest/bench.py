@@ -278,6 +278,10 @@ def main():
     finally:
         for s in servers:
             s.kill()
+        # The driver's own counters (ring drops, polls per packet) for the record.
+        with open(os.path.join(args.out, "ethtool-rveth.txt"), "w") as f:
+            for ns, ifc in ((ns_a("rveth"), "bx0"), (ns_b("rveth"), "by0")):
+                f.write(sh(f"ip netns exec {ns} ethtool -S {ifc}", check=False).stdout)
     raw["meta"]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     raw["meta"]["elapsed_s"] = round(time.monotonic() - START)
     record_path = raw_path + ".tmp"
