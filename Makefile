@@ -4,7 +4,7 @@
 #   make test       KUnit + guest selftests in one QEMU boot; T=... selects pytest tests
 #   make run        the demo: two namespaces joined by rveth, traffic, ip/ethtool output
 #   make bench      rveth vs veth/netkit/lo in one boot of the `bench` kernel, ratio table + SVG
-#                   (ROUNDS=3 DURATION=3 PAIRS=250 WORKLOADS=tcp1,tcp4,udp64,lat,pairs)
+#                   (ROUNDS=3 DURATION=3 PAIRS=100 WORKLOADS=tcp1,tcp4,udp64,lat,pairs)
 #   make check      rustfmt check + the kernel's CLIPPY=1 build, zero warnings
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
 

@@ -2,7 +2,7 @@
 # make bench: one boot of the `bench` kernel (no debug options, built if missing), rveth vs
 # veth vs veth+GRO vs netkit vs lo side by side in that boot (scripts/guest/bench.py), then
 # the table, ratios, JSON and SVG chart (scripts/bench_report.py) in results/bench-<date>/.
-#   make bench                                     # quick: ROUNDS=3 DURATION=3 PAIRS=250, ~6 min
+#   make bench                                     # quick: ROUNDS=3 DURATION=3 PAIRS=100, 6-9 min
 #   ROUNDS=5 DURATION=10 PAIRS=1000 make bench     # thorough, ~25 min
 # PAIRS pairs are created and deleted per kind and round; the time is scaled to 1000 pairs.
 #   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,pairs)
@@ -15,7 +15,7 @@ export FLAVOUR=bench
 kdir=${KDIR:-$("$here/kernel.sh" bench)}
 export KDIR=$kdir
 ko=${KO:-$("$here/module.sh")}  # KO=: a saved build, to compare driver variants
-rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-250}
+rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-100}
 workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
 devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
 extra=""; [ "${PERF:-0}" = 1 ] && extra=--perf

@@ -53,6 +53,12 @@ def summarise(raw):
             if vals:
                 row["devices"][d] = {"median": statistics.median(vals), "min": min(vals),
                                      "max": max(vals), "n": len(vals)}
+        ref_rounds = by[w].get("veth", {})
+        for d, st in row["devices"].items():
+            mine = by[w][d]
+            per_round = [mine[r] / ref_rounds[r] for r in mine if ref_rounds.get(r)]
+            if per_round:
+                st["vs_veth"] = statistics.median(per_round)
         for num, ref in RATIOS:
             rv, other = by[w].get(num, {}), by[w].get(ref, {})
             per_round = [rv[r] / other[r] for r in rv if r in other and other[r]]
@@ -88,26 +94,20 @@ def table(summary, meta):
 
 
 def svg(summary):
-    """Grouped bars, each workload's values divided by veth's median (veth = 1.0)."""
+    """Grouped bars: each device's per-round ratio to veth, median over rounds (veth = 1.0)."""
     groups = [w for w in summary if "veth" in summary[w]["devices"]]
     bw, gap, left, top, h = 14, 26, 50, 40, 260
     gw = bw * len(DEVICES) + gap
     width = left + gw * len(groups) + 20
     height = top + h + 70
-    vals = []
-    for w in groups:
-        ref = summary[w]["devices"]["veth"]["median"]
-        for d in DEVICES:
-            s = summary[w]["devices"].get(d)
-            if s and ref:
-                vals.append(s["median"] / ref)
+    vals = [s["vs_veth"] for w in groups for s in summary[w]["devices"].values() if "vs_veth" in s]
     ymax = max([1.0] + vals) * 1.1
     y = lambda v: top + h - v / ymax * h  # noqa: E731
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
          f'font-family="sans-serif" font-size="11">',
          f'<rect width="{width}" height="{height}" fill="white"/>',
          f'<text x="{left}" y="16" font-size="13">rveth vs veth, veth+GRO, netkit, lo — '
-         'normalised to veth (= 1.0), median of rounds, QEMU TCG</text>',
+         'per-round ratio to veth (= 1.0), median of rounds, QEMU TCG</text>',
          f'<text x="{left}" y="31" fill="#555">throughput: higher is better; latency and '
          'pair add+del time: lower is better</text>']
     step = 0.5 if ymax > 2 else 0.25
@@ -118,13 +118,12 @@ def svg(summary):
         o.append(f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.2f}</text>')
         t += step
     for gi, w in enumerate(groups):
-        ref = summary[w]["devices"]["veth"]["median"]
         x0 = left + 10 + gi * gw
         for di, d in enumerate(DEVICES):
             s = summary[w]["devices"].get(d)
-            if not s or not ref:
+            if not s or "vs_veth" not in s:
                 continue
-            v = s["median"] / ref
+            v = s["vs_veth"]
             x = x0 + di * bw
             o.append(f'<rect x="{x}" y="{y(v):.1f}" width="{bw - 2}" height="{y(0) - y(v):.1f}" '
                      f'fill="{COLORS[d]}"><title>{d} {LABELS.get(w, w)}: {fmt(s["median"])} '

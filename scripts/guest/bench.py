@@ -192,7 +192,7 @@ def main():
     ap.add_argument("--kdir", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=3)
-    ap.add_argument("--pairs", type=int, default=250)
+    ap.add_argument("--pairs", type=int, default=100)
     ap.add_argument("--workloads", default="tcp1,tcp4,udp64,lat,pairs")
     ap.add_argument("--devices", default=",".join(DEVICES))
     ap.add_argument("--ko-b", help="a second rveth.ko, benchmarked as device rveth-b "
