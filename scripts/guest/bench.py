@@ -239,7 +239,7 @@ def main():
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
                     prof = None
                     if args.perf and w != "pairs":
-                        pdata = f"/tmp/perf-{w}-{dev}-r{rnd + 1}.data"  # perf cannot write on 9p
+                        pdata = f"/tmp/perf-{w}-{dev}-r{rnd + 1}.data"  # guest tmpfs, not 9p
                         # A fixed-length record: perf killed by a signal here left no file.
                         prof = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock",
                                                  "-o", pdata, "--", "sleep",
