@@ -48,6 +48,13 @@ impl SkBuff {
         unsafe { bindings::rnet_skb_len(self.0.as_ptr()) }
     }
 
+    /// Whether this received packet (data at the network header) is TCP over IPv4 or IPv6.
+    pub fn is_tcp(&self) -> bool {
+        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`; the helper only reads
+        // the header through `skb_header_pointer`.
+        unsafe { bindings::rnet_skb_is_tcp(self.0.as_ptr()) }
+    }
+
     /// Whether the buffer holds no data.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -76,7 +83,7 @@ impl SkBuff {
     /// Frees the buffer after successful processing (not counted as a drop).
     pub fn consume(self) {
         // SAFETY: we own the buffer and give it up here.
-        unsafe { bindings::consume_skb(self.into_raw()) };
+        unsafe { bindings::rnet_consume_skb(self.into_raw()) };
     }
 }
 

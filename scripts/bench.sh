@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: one boot of the `bench` kernel (no debug options, built if missing), rveth vs
+# veth vs veth+GRO vs netkit vs lo side by side in that boot (scripts/guest/bench.py), then
+# the table, ratios, JSON and SVG chart (scripts/bench_report.py) in results/bench-<date>/.
+#   make bench                                     # quick: ROUNDS=3 DURATION=3 PAIRS=100, 6-9 min
+#   ROUNDS=5 DURATION=10 PAIRS=1000 make bench     # thorough, ~25 min
+# PAIRS pairs are created and deleted per kind and round; the time is scaled to 1000 pairs.
+#   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,pairs)
+#   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
+#   KO=a.ko KO_B=b.ko make bench                   # two driver builds, as rveth and rveth-b
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
+. "$here/env.sh"
+export FLAVOUR=bench
+kdir=${KDIR:-$("$here/kernel.sh" bench)}
+export KDIR=$kdir
+ko=${KO:-$("$here/module.sh")}  # KO=: a saved build, to compare driver variants
+rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-100}
+workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
+devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
+extra=""; [ "${PERF:-0}" = 1 ] && extra=--perf
+[ -n "${KO_B:-}" ] && extra="$extra --ko-b $KO_B"
+res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$res"
+{
+  echo "host: $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "host load before boot: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "git: $(git -C "$top" rev-parse --short HEAD)$(git -C "$top" diff --quiet || echo -dirty)"
+} > "$res/host.txt"
+cat "$res/host.txt" >&2
+echo "[bench] booting $kdir under QEMU/TCG, 2 vCPUs: $rounds rounds x $duration s per run" >&2
+start=$(date +%s)
+# The host's load while the guest runs, sampled every 10 s: the noise the ratios live with.
+( while sleep 10; do echo "$(( $(date +%s) - start )) $(cut -d' ' -f1 /proc/loadavg)"; done ) \
+  > "$res/hostload.txt" 2>/dev/null &
+sampler=$!
+trap 'kill $sampler 2>/dev/null || true' EXIT
+set +e
+"$here/vm.sh" "$kdir" "$res" \
+  "python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
+vm_rc=$?
+set -e
+echo "[bench] guest exited with $vm_rc after $(( $(date +%s) - start )) s" >&2
+[ -f "$res/raw.json" ] || { echo "[bench] no results in $res" >&2; exit 1; }
+exec python3 "$here/bench_report.py" "$res"

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Summarises a `make bench` run: table on stdout, summary.json, table.md and bench.svg.
+
+    bench_report.py RESULTS_DIR
+
+Reads RESULTS_DIR/raw.json (scripts/guest/bench.py). For each workload and device: the median
+and min-max over rounds. Ratios are paired by round (rveth and the other device ran minutes
+apart in the same boot) and the median of the per-round ratios is reported with its range.
+For latency and pair create/delete lower is better, so a ratio below 1.0 is a win there.
+Standard library only.
+"""
+import json
+import os
+import statistics
+import sys
+
+DEVICES = ["rveth", "veth", "veth-gro", "netkit", "lo"]  # replaced by the run's list
+RATIOS = [("rveth", "veth"), ("rveth", "lo"), ("rveth-b", "veth"), ("rveth-b", "rveth")]
+LABELS = {
+    "tcp1": "TCP 1 stream",
+    "tcp4": "TCP 4 streams",
+    "udp64": "UDP 64 B rx",
+    "lat_p50": "latency p50",
+    "lat_p99": "latency p99",
+    "pairs": "1000 pairs add+del",
+}
+COLORS = {"rveth": "#d95f02", "rveth-b": "#e6ab02", "veth": "#7570b3", "veth-gro": "#a6a3d6", "netkit": "#1b9e77",
+          "lo": "#999999"}
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def summarise(raw):
+    workloads = raw["meta"]["workloads"]
+    by = {}
+    for s in raw["samples"]:
+        by.setdefault(s["workload"], {}).setdefault(s["device"], {})[s["round"]] = s["value"]
+    out = {}
+    for w, (unit, higher) in workloads.items():
+        if w not in by:
+            continue
+        row = {"unit": unit, "higher_is_better": higher, "devices": {}, "ratios": {}}
+        for d in DEVICES:
+            vals = list(by[w].get(d, {}).values())
+            if vals:
+                row["devices"][d] = {"median": statistics.median(vals), "min": min(vals),
+                                     "max": max(vals), "n": len(vals)}
+        ref_rounds = by[w].get("veth", {})
+        for d, st in row["devices"].items():
+            mine = by[w][d]
+            per_round = [mine[r] / ref_rounds[r] for r in mine if ref_rounds.get(r)]
+            if per_round:
+                st["vs_veth"] = statistics.median(per_round)
+        for num, ref in RATIOS:
+            rv, other = by[w].get(num, {}), by[w].get(ref, {})
+            per_round = [rv[r] / other[r] for r in rv if r in other and other[r]]
+            if per_round:
+                row["ratios"][f"{num}/{ref}"] = {"median": statistics.median(per_round),
+                                                 "min": min(per_round), "max": max(per_round)}
+        out[w] = row
+    return out
+
+
+def table(summary, meta):
+    names = [f"{n}/{r}" for n, r in RATIOS if any(f"{n}/{r}" in row["ratios"]
+                                                  for row in summary.values())]
+    head = "| workload | unit | " + " | ".join(DEVICES) + " | " + " | ".join(names) + " |"
+    lines = [head, "|" + " --- |" * (len(DEVICES) + 2 + len(names))]
+    for w, row in summary.items():
+        cells = []
+        for d in DEVICES:
+            s = row["devices"].get(d)
+            cells.append(f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])})" if s else "n/a")
+        rat = []
+        for name in names:
+            r = row["ratios"].get(name)
+            rat.append(f"**{r['median']:.2f}** ({r['min']:.2f}–{r['max']:.2f})" if r else "n/a")
+        better = "higher" if row["higher_is_better"] else "lower"
+        lines.append(f"| {LABELS.get(w, w)} | {row['unit']}, {better} better | "
+                     + " | ".join(cells) + " | " + " | ".join(rat) + " |")
+    lines.append("")
+    lines.append(f"Median (min–max) of {meta['rounds']} interleaved rounds, {meta['duration_s']} s "
+                 f"per run, {meta['vcpus']} vCPUs, kernel {meta['kernel']}, QEMU TCG; ratios are "
+                 "medians of per-round ratios (range in brackets).")
+    return "\n".join(lines)
+
+
+def svg(summary):
+    """Grouped bars: each device's per-round ratio to veth, median over rounds (veth = 1.0)."""
+    groups = [w for w in summary if "veth" in summary[w]["devices"]]
+    bw, gap, left, top, h = 14, 26, 50, 40, 260
+    gw = bw * len(DEVICES) + gap
+    width = left + gw * len(groups) + 20
+    height = top + h + 70
+    vals = [s["vs_veth"] for w in groups for s in summary[w]["devices"].values() if "vs_veth" in s]
+    ymax = max([1.0] + vals) * 1.1
+    y = lambda v: top + h - v / ymax * h  # noqa: E731
+    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+         f'font-family="sans-serif" font-size="11">',
+         f'<rect width="{width}" height="{height}" fill="white"/>',
+         f'<text x="{left}" y="16" font-size="13">rveth vs veth, veth+GRO, netkit, lo — '
+         'per-round ratio to veth (= 1.0), median of rounds, QEMU TCG</text>',
+         f'<text x="{left}" y="31" fill="#555">throughput: higher is better; latency and '
+         'pair add+del time: lower is better</text>']
+    step = 0.5 if ymax > 2 else 0.25
+    t = 0.0
+    while t <= ymax:
+        style = 'stroke="#000" stroke-dasharray="4 3"' if t == 1.0 else 'stroke="#ddd"'
+        o.append(f'<line x1="{left}" x2="{width - 10}" y1="{y(t):.1f}" y2="{y(t):.1f}" {style}/>')
+        o.append(f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.2f}</text>')
+        t += step
+    for gi, w in enumerate(groups):
+        x0 = left + 10 + gi * gw
+        for di, d in enumerate(DEVICES):
+            s = summary[w]["devices"].get(d)
+            if not s or "vs_veth" not in s:
+                continue
+            v = s["vs_veth"]
+            x = x0 + di * bw
+            o.append(f'<rect x="{x}" y="{y(v):.1f}" width="{bw - 2}" height="{y(0) - y(v):.1f}" '
+                     f'fill="{COLORS[d]}"><title>{d} {LABELS.get(w, w)}: {fmt(s["median"])} '
+                     f'{summary[w]["unit"]} ({v:.2f} x veth)</title></rect>')
+        lab = LABELS.get(w, w) + (" ↑" if summary[w]["higher_is_better"] else " ↓")
+        o.append(f'<text x="{x0 + bw * len(DEVICES) / 2:.0f}" y="{top + h + 16}" '
+                 f'text-anchor="middle">{lab}</text>')
+    lx = left
+    for d in DEVICES:
+        o.append(f'<rect x="{lx}" y="{top + h + 34}" width="10" height="10" fill="{COLORS[d]}"/>')
+        o.append(f'<text x="{lx + 14}" y="{top + h + 43}">{d}</text>')
+        lx += 80
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+def main():
+    res = sys.argv[1]
+    with open(os.path.join(res, "raw.json")) as f:
+        raw = json.load(f)
+    DEVICES[:] = raw["meta"]["devices"]
+    summary = summarise(raw)
+    md = table(summary, raw["meta"])
+    with open(os.path.join(res, "summary.json"), "w") as f:
+        json.dump({"meta": raw["meta"], "summary": summary}, f, indent=1)
+    with open(os.path.join(res, "table.md"), "w") as f:
+        f.write(md + "\n")
+    with open(os.path.join(res, "bench.svg"), "w") as f:
+        f.write(svg(summary))
+    print(md)
+    print(f"\n[bench] {res}/{{raw.json,summary.json,table.md,bench.svg}}")
+    if "elapsed_s" not in raw["meta"]:
+        print("[bench] the guest did not finish: partial results", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

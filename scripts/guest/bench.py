@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Inside the guest: side-by-side benchmark of rveth, veth, veth+GRO, netkit and lo.
+
+    bench.py --out DIR --ko rveth.ko --kdir KDIR [--rounds N] [--duration S] [--pairs N]
+
+Every device gets its own two namespaces (lo: one), all built up front. Rounds are
+interleaved at the finest grain: for each round, for each workload, every device runs once
+(the device order rotates each round), so slow drift of a noisy host hits all devices alike.
+Each sample is appended to DIR/raw.json as soon as it is measured; progress goes to stderr.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+from rtnl import Rtnl, peer  # noqa: E402  (tests/rtnl.py: raw rtnetlink, stdlib only)
+
+DEVICES = ["rveth", "veth", "veth-gro", "netkit", "lo"]
+# name: (unit, higher_is_better)
+WORKLOADS = {
+    "tcp1": ("Mbit/s", True),
+    "tcp4": ("Mbit/s", True),
+    "udp64": ("kpps", True),
+    "lat_p50": ("us", False),
+    "lat_p99": ("us", False),
+    "pairs": ("s/1000", False),  # measured with --pairs, scaled to 1000 pairs
+}
+PAIR_KINDS = {"rveth": "rveth", "rveth-b": "rveth", "veth": "veth",
+              "netkit": "netkit"}  # veth-gro, lo: n/a
+LOADED = {"ko": None}
+
+START = time.monotonic()
+
+
+def log(msg):
+    el = int(time.monotonic() - START)
+    print(f"[bench {el // 60:3d}m{el % 60:02d}s] {msg}", file=sys.stderr, flush=True)
+
+
+def sh(cmd, check=True, **kw):
+    return subprocess.run(cmd, shell=True, check=check, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def base(dev):
+    """rveth-b (a second rveth.ko build, --ko-b) reuses rveth's namespaces and addresses."""
+    return "rveth" if dev == "rveth-b" else dev
+
+
+def ns_a(dev):
+    return f"bn-{base(dev)}-a"
+
+
+def ns_b(dev):
+    return f"bn-{base(dev)}-b" if dev != "lo" else ns_a(dev)
+
+
+def server_ip(i, dev):
+    return "127.0.0.1" if dev == "lo" else f"10.99.{i}.2"
+
+
+def make_link(i, dev):
+    a, b = ns_a(dev), ns_b(dev)
+    x, y = f"bx{i}", f"by{i}"
+    if dev == "veth" or dev == "veth-gro":
+        sh(f"ip link add {x} type veth peer name {y}")
+    else:
+        with Rtnl() as rt:
+            rt.newlink(x, PAIR_KINDS[dev], data=peer(y))
+    sh(f"ip link set {x} netns {a}")
+    sh(f"ip link set {y} netns {b}")
+    sh(f"ip -n {a} addr add 10.99.{i}.1/24 dev {x}")
+    sh(f"ip -n {b} addr add 10.99.{i}.2/24 dev {y}")
+    sh(f"ip -n {a} link set {x} up")
+    sh(f"ip -n {b} link set {y} up")
+    if dev == "veth-gro":
+        sh(f"ip netns exec {a} ethtool -K {x} gro on")
+        sh(f"ip netns exec {b} ethtool -K {y} gro on")
+
+
+def use_rveth(args, dev):
+    """Makes the module build `dev` needs (rveth: --ko, rveth-b: --ko-b) the loaded one."""
+    ko = args.ko_b if dev == "rveth-b" else args.ko
+    if LOADED["ko"] == ko:
+        return
+    if LOADED["ko"] is not None:
+        sh("rmmod rveth")  # deletes the pair
+    sh(f"insmod {ko}")
+    LOADED["ko"] = ko
+    if sh(f"ip netns list | grep -q {ns_a(dev)}", check=False).returncode == 0:
+        make_link(0, dev)
+        for _ in range(20):
+            if sh(f"ip netns exec {ns_a(dev)} ping -c 1 -W 1 {server_ip(0, dev)}",
+                  check=False).returncode == 0:
+                break
+
+
+def setup(args):
+    use_rveth(args, "rveth")
+    veth_ko = os.path.join(args.kdir, "drivers/net/veth.ko")
+    if sh("grep -q '^veth ' /proc/modules", check=False).returncode != 0:
+        sh(f"insmod {veth_ko}")
+    sh("ip link set lo up")
+    servers = []
+    for i, dev in enumerate(DEVICES):
+        a, b = ns_a(dev), ns_b(dev)
+        sh(f"ip netns add {a}")
+        sh(f"ip -n {a} link set lo up")
+        if dev != "lo":
+            sh(f"ip netns add {b}")
+            sh(f"ip -n {b} link set lo up")
+            make_link(i, dev)
+        ip = server_ip(i, dev)
+        for cmd in (f"iperf3 -s -p 5201", f"sockperf server -i {ip} -p 11111"):
+            servers.append(subprocess.Popen(f"exec ip netns exec {b} {cmd}", shell=True,
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    time.sleep(1.5)
+    for i, dev in enumerate(DEVICES):
+        r = sh(f"ip netns exec {ns_a(dev)} ping -c 2 -i 0.2 -W 2 {server_ip(i, dev)}", check=False)
+        if r.returncode != 0:
+            raise SystemExit(f"bench: {dev}: no connectivity\n{r.stdout}{r.stderr}")
+        if dev != "lo":
+            info = sh(f"ip -n {ns_a(dev)} -d link show bx{i}").stdout.split("\n")[2].strip()
+            log(f"{dev}: {info[:100]}")
+    return servers
+
+
+def iperf(i, dev, dur, extra):
+    cmd = (f"ip netns exec {ns_a(dev)} iperf3 -c {server_ip(i, dev)} -p 5201 -t {dur} "
+           f"-J {extra}")
+    for attempt in range(3):
+        r = sh(cmd, check=False, timeout=dur + 60)
+        try:
+            return json.loads(r.stdout)["end"]
+        except (ValueError, KeyError):
+            log(f"{dev}: iperf3 failed (attempt {attempt + 1}): {r.stdout[-300:]} {r.stderr[-300:]}")
+            time.sleep(2)
+    return None
+
+
+def run_tcp(i, dev, dur, streams):
+    end = iperf(i, dev, dur, f"-P {streams} -O 1")
+    return end and end["sum_received"]["bits_per_second"] / 1e6
+
+
+def run_udp(i, dev, dur):
+    # Receiver side: bytes the server received / 64 / its measured time.
+    end = iperf(i, dev, dur, "-u -l 64 -b 0")
+    if not end:
+        return None
+    rx, tx = end["sum_received"], end["sum_sent"]
+    log(f"{dev}: udp64 sent {tx['packets'] / tx['seconds'] / 1e3:.1f} kpps")
+    return rx["bytes"] / 64 / rx["seconds"] / 1e3
+
+
+def run_latency(i, dev, dur):
+    cmd = (f"ip netns exec {ns_a(dev)} sockperf ping-pong -i {server_ip(i, dev)} -p 11111 "
+           f"-t {dur} -m 64")
+    r = sh(cmd, check=False, timeout=dur + 60)
+    pct = dict(re.findall(r"percentile (\d+\.\d+) =\s+([\d.]+)", r.stdout + r.stderr))
+    if "50.000" not in pct:
+        log(f"{dev}: sockperf failed: {r.stdout[-300:]} {r.stderr[-300:]}")
+        return None
+    return float(pct["50.000"]), float(pct["99.000"])
+
+
+def run_pairs(dev, n):
+    kind = PAIR_KINDS[dev]
+    ns = f"bn-pairs-{dev}"
+    sh(f"ip netns add {ns}")
+    try:
+        with Rtnl(netns=ns) as rt:
+            t0 = time.monotonic()
+            for k in range(n):
+                rt.newlink(f"p{k}", kind, data=peer(f"q{k}"))
+            for k in range(n):
+                rt.dellink(f"p{k}")
+            return time.monotonic() - t0
+    finally:
+        sh(f"ip netns del {ns}", check=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--ko", required=True)
+    ap.add_argument("--kdir", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=3)
+    ap.add_argument("--pairs", type=int, default=100)
+    ap.add_argument("--workloads", default="tcp1,tcp4,udp64,lat,pairs")
+    ap.add_argument("--devices", default=",".join(DEVICES))
+    ap.add_argument("--ko-b", help="a second rveth.ko, benchmarked as device rveth-b "
+                    "(modules swapped between runs)")
+    ap.add_argument("--perf", action="store_true",
+                    help="perf record -a -e cpu-clock around each traffic run (profiles in OUT)")
+    args = ap.parse_args()
+    wanted = args.workloads.split(",")
+    devices = [d for d in DEVICES if d in args.devices.split(",")]
+    if args.ko_b:
+        devices.insert(devices.index("rveth") + 1 if "rveth" in devices else 0, "rveth-b")
+
+    raw_path = os.path.join(args.out, "raw.json")
+    raw = {
+        "meta": {
+            "kernel": platform.release(), "vcpus": os.cpu_count(),
+            "ko": args.ko, "ko_b": args.ko_b, "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs,
+            "devices": devices, "workloads": WORKLOADS,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        },
+        "samples": [],
+    }
+
+    def record(rnd, workload, dev, value):
+        if value is None:
+            return
+        raw["samples"].append({"round": rnd, "workload": workload, "device": dev, "value": value})
+        with open(raw_path + ".tmp", "w") as f:
+            json.dump(raw, f, indent=1)
+        os.replace(raw_path + ".tmp", raw_path)
+
+    log(f"setup: {', '.join(DEVICES)}; {args.rounds} rounds x {args.duration} s per run")
+    servers = setup(args)
+    per_round = sum(len(devices) * (args.duration + 2) for w in wanted if w != "pairs")
+    log(f"about {per_round * args.rounds // 60 + 1} min of traffic plus pair create/delete")
+    try:
+        for rnd in range(args.rounds):
+            order = devices[rnd % len(devices):] + devices[:rnd % len(devices)]
+            for w in wanted:
+                for dev in order:
+                    i = DEVICES.index(base(dev))
+                    if base(dev) == "rveth":
+                        use_rveth(args, dev)
+                    tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
+                    prof = None
+                    if args.perf and w != "pairs":
+                        pdata = f"/tmp/perf-{w}-{dev}-r{rnd + 1}.data"  # guest tmpfs, not 9p
+                        # A fixed-length record: perf killed by a signal here left no file.
+                        prof = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock",
+                                                 "-o", pdata, "--", "sleep",
+                                                 str(args.duration + 8)],
+                                                stdout=subprocess.DEVNULL,
+                                                stderr=subprocess.DEVNULL)
+                        time.sleep(5)  # perf itself takes seconds to start under TCG
+                    if w == "tcp1":
+                        v = run_tcp(i, dev, args.duration, 1)
+                        record(rnd, "tcp1", dev, v)
+                        log(f"{tag} {v or 0:9.1f} Mbit/s")
+                    elif w == "tcp4":
+                        v = run_tcp(i, dev, args.duration, 4)
+                        record(rnd, "tcp4", dev, v)
+                        log(f"{tag} {v or 0:9.1f} Mbit/s")
+                    elif w == "udp64":
+                        v = run_udp(i, dev, args.duration)
+                        record(rnd, "udp64", dev, v)
+                        log(f"{tag} {v or 0:9.1f} kpps received")
+                    elif w == "lat":
+                        v = run_latency(i, dev, args.duration)
+                        if v:
+                            record(rnd, "lat_p50", dev, v[0])
+                            record(rnd, "lat_p99", dev, v[1])
+                            log(f"{tag} p50 {v[0]:.1f} us  p99 {v[1]:.1f} us")
+                    elif w == "pairs" and dev in PAIR_KINDS and args.pairs > 0:
+                        v = run_pairs(dev, args.pairs)
+                        record(rnd, "pairs", dev, v * 1000 / args.pairs)
+                        log(f"{tag} {args.pairs} pairs created+deleted in {v:.2f} s")
+                    if prof:
+                        prof.wait()
+                        with open(os.path.join(args.out, os.path.basename(pdata)[:-5] + ".txt"), "w") as f:
+                            subprocess.run(["perf", "report", "--stdio", "-q", "--sort", "sym",
+                                            "-i", pdata], stdout=f, stderr=subprocess.DEVNULL)
+                        os.unlink(pdata)
+    finally:
+        for s in servers:
+            s.kill()
+        # The driver's own counters (ring drops, polls per packet) for the record.
+        with open(os.path.join(args.out, "ethtool-rveth.txt"), "w") as f:
+            for ns, ifc in ((ns_a("rveth"), "bx0"), (ns_b("rveth"), "by0")):
+                f.write(sh(f"ip netns exec {ns} ethtool -S {ifc}", check=False).stdout)
+    raw["meta"]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    raw["meta"]["elapsed_s"] = round(time.monotonic() - START)
+    record_path = raw_path + ".tmp"
+    with open(record_path, "w") as f:
+        json.dump(raw, f, indent=1)
+    os.replace(record_path, raw_path)
+    log("done")
+
+
+if __name__ == "__main__":
+    main()
