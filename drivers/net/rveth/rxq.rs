@@ -83,14 +83,7 @@ impl NapiPoll for RxQueue {
                 let len = skb.len() + ETH_HLEN;
                 bytes += u64::from(len);
                 dev.count_rx(len);
-                // GRO only where it can coalesce: per packet it costs a protocol walk and a
-                // socket lookup, which UDP, ICMP & co. pay for nothing (veth skips its NAPI
-                // for such traffic too). `make bench`: UDP pps and latency, see README.
-                if skb.is_tcp() {
-                    napi.gro_receive(skb);
-                } else {
-                    napi.receive(skb);
-                }
+                napi.gro_receive(skb);
             }
             self.stats.packets.fetch_add(n as u64, Relaxed);
             self.stats.bytes.fetch_add(bytes, Relaxed);
