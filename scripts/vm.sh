@@ -17,4 +17,4 @@ args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH
       --qemu-opts="-accel tcg,thread=single" --append no5lvl --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
 if [ $# -gt 0 ]; then args+=(--exec "$*"); fi
-exec timeout --foreground "${RVETH_VM_TIMEOUT:-2700}" vng "${args[@]}"
+exec timeout --foreground "${RVETH_VM_TIMEOUT:-4000}" vng "${args[@]}"
