@@ -68,30 +68,6 @@ void rnet_consume_skb(struct sk_buff *skb)
 	consume_skb(skb);
 }
 
-/*
- * Whether a received packet (skb->data at the network header, as after eth_type_trans())
- * is TCP over IPv4 or IPv6: the traffic GRO can coalesce without per-socket opt-in.
- */
-bool rnet_skb_is_tcp(const struct sk_buff *skb)
-{
-	switch (skb->protocol) {
-	case htons(ETH_P_IP): {
-		struct iphdr _iph;
-		const struct iphdr *iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
-
-		return iph && iph->protocol == IPPROTO_TCP;
-	}
-	case htons(ETH_P_IPV6): {
-		struct ipv6hdr _ip6h;
-		const struct ipv6hdr *ip6h = skb_header_pointer(skb, 0, sizeof(_ip6h), &_ip6h);
-
-		return ip6h && ip6h->nexthdr == IPPROTO_TCP;
-	}
-	default:
-		return false;
-	}
-}
-
 unsigned int rnet_skb_len(const struct sk_buff *skb)
 {
 	return skb->len;

@@ -23,7 +23,6 @@ void rnet_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 void rnet_kfree_skb(struct sk_buff *skb);
 void rnet_consume_skb(struct sk_buff *skb);
 unsigned int rnet_skb_len(const struct sk_buff *skb);
-bool rnet_skb_is_tcp(const struct sk_buff *skb);
 void rnet_rcu_read_lock(void);
 void rnet_rcu_read_unlock(void);
 void rnet_netdev_set_lltx(struct net_device *dev);

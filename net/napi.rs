@@ -150,12 +150,6 @@ impl Poll<'_> {
         unsafe { bindings::napi_gro_receive(self.napi, skb.into_raw()) };
     }
 
-    /// Hands a received packet straight to the stack, bypassing GRO (`netif_receive_skb`).
-    pub fn receive(&self, skb: SkBuff) {
-        // SAFETY: we are in softirq context inside a poll; the stack takes ownership of `skb`.
-        unsafe { bindings::netif_receive_skb(skb.into_raw()) };
-    }
-
     /// The device this context belongs to.
     pub fn dev(&self) -> &NetDevice {
         // SAFETY: a NAPI context's device outlives it.

@@ -48,13 +48,6 @@ impl SkBuff {
         unsafe { bindings::rnet_skb_len(self.0.as_ptr()) }
     }
 
-    /// Whether this received packet (data at the network header) is TCP over IPv4 or IPv6.
-    pub fn is_tcp(&self) -> bool {
-        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`; the helper only reads
-        // the header through `skb_header_pointer`.
-        unsafe { bindings::rnet_skb_is_tcp(self.0.as_ptr()) }
-    }
-
     /// Whether the buffer holds no data.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

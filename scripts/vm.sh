@@ -9,12 +9,16 @@
 # made KASAN call a valid ff11... direct-map address "wild-memory-access" (seen 2 boots in
 # ~12, with 1G and 2G guests alike) and lockdep switched itself off. 4-level paging has no
 # such window. (Upstream later gave "LA57 in use" its own flag.)
+# rootflags: vng's own plus cache=loose. The host root is read-only to the guest and does
+# not change during a run; caching it made `python3 -c pass` 3.5 -> 2.4 s, `ip` 1.0 -> 0.8 s.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
 kdir=$1; rw=$2; shift 2
+rootflags=rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH_VM_MEM:-2G}"
-      --qemu-opts="-accel tcg,thread=single" --append no5lvl --rwdir "$rw" --cwd "$top")
+      --qemu-opts="-accel tcg,thread=single" --append "no5lvl $rootflags ${RVETH_VM_APPEND:-}"
+      --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
 if [ $# -gt 0 ]; then args+=(--exec "$*"); fi
 exec timeout --foreground "${RVETH_VM_TIMEOUT:-4000}" vng "${args[@]}"

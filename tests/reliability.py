@@ -14,7 +14,6 @@ and once per test module (the `kmemleak_module` fixture, a scan takes tens of se
 TCG + KASAN): a kmemleak scan reports no object it had not reported before the module.
 """
 import errno
-import json
 import os
 import re
 import sys
@@ -92,27 +91,27 @@ def named_netns():
         return []
 
 
-def _ip_json(*args):
-    import subprocess
-    p = subprocess.run(["ip", "-j", *args], capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        return None  # a namespace vanished meanwhile
-    return json.loads(p.stdout or "[]")
+def _links_in(ns):
+    """{name: kind} of the devices of namespace ns (None: the initial one), read in-process
+    (a spawn costs ~1 s in the debug guest); {} if the namespace vanished meanwhile."""
+    from rtnl import Rtnl
+    try:
+        with Rtnl(ns) as rt:
+            return rt.links()
+    except FileNotFoundError:
+        return {}
 
 
 def devices(ns=None):
     """Names of the devices of namespace ns (None: the initial one)."""
-    out = _ip_json(*(["-n", ns] if ns else []), "link", "show")
-    return sorted(l["ifname"] for l in out or [])
+    return sorted(_links_in(ns))
 
 
 def rveth_devices_everywhere():
     """{namespace or '': [rveth device names]} over the initial and all named namespaces."""
     found = {}
     for ns in [None] + named_netns():
-        out = _ip_json(*(["-n", ns] if ns else []), "-d", "link", "show")
-        names = [l["ifname"] for l in out or []
-                 if l.get("linkinfo", {}).get("info_kind") == "rveth"]
+        names = sorted(n for n, kind in _links_in(ns).items() if kind == "rveth")
         if names:
             found[ns or ""] = names
     return found
@@ -161,11 +160,45 @@ def wait_back_to(before, timeout=240):
     while True:
         now = snapshot()
         diff = {k: (before[k], now[k]) for k in before if before[k] != now[k]}
-        if not diff or time.monotonic() > deadline:
+        if not diff:
+            return diff
+        if time.monotonic() > deadline:
+            if "struct net" in diff:
+                log(f"namespace holders:\n  {netns_holders()}")
             return diff
         if int(time.monotonic()) % 10 == 0:
             log(f"waiting for counts: {diff}; {tcp_orphans()}")
         time.sleep(1)
+
+
+def netns_holders():
+    """Who in userspace holds which network namespace: for a `struct net` that does not go.
+
+    Lists each namespace inode with the processes living in it or holding an fd to it,
+    and every nsfs (netns bind) or sysfs mount per mount namespace (a sysfs mount pins its
+    network namespace). A namespace missing here is held by the kernel alone."""
+    holders = {}
+    mounts = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            own = os.readlink(f"/proc/{pid}/ns/net")
+            holders.setdefault(own, set()).add(f"{comm}[{pid}]")
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("net:["):
+                    holders.setdefault(target, set()).add(f"{comm}[{pid}] fd {fd}")
+            mnt = os.readlink(f"/proc/{pid}/ns/mnt")
+            if mnt not in mounts:
+                lines = Path(f"/proc/{pid}/mountinfo").read_text().splitlines()
+                mounts[mnt] = [f"{l.split()[4]} {l.split(' - ')[1].split()[0]}" for l in lines
+                               if " - nsfs " in l or " - sysfs " in l]
+                mounts[mnt].insert(0, f"first seen in {comm}[{pid}]")
+        except OSError:
+            continue  # the process went away meanwhile
+    out = [f"{ns}: {sorted(who)[:6]}" for ns, who in sorted(holders.items())]
+    out += [f"{mnt}: {m}" for mnt, m in sorted(mounts.items())]
+    return "\n  ".join(out)
 
 
 # --- kmemleak -------------------------------------------------------------------------------
@@ -211,14 +244,17 @@ def settled():
     (seen as net_namespace 0 -> 1 after the first test, then stable; not rveth's: it
     happens before rveth is involved, see the warm-up line in reliability.log). Create
     and delete one namespace first so that the per-scenario baselines are steady."""
-    import subprocess
+    import namespaces
     before = live_net_namespaces()
-    subprocess.run(["ip", "netns", "add", "rvwarmup"], check=True)
-    subprocess.run(["ip", "netns", "del", "rvwarmup"], check=True)
+    namespaces.add("rvwarmup")
+    namespaces.delete("rvwarmup")
     deadline = time.monotonic() + 30
     while live_net_namespaces() != before and time.monotonic() < deadline:
         time.sleep(1)
-    log(f"warm-up: struct net {before} -> {live_net_namespaces()} after one empty namespace")
+    after = live_net_namespaces()
+    log(f"warm-up: struct net {before} -> {after} after one empty namespace")
+    if after != before:
+        log(f"namespace holders:\n  {netns_holders()}")
 
 
 @pytest.fixture(scope="module")
@@ -275,35 +311,4 @@ def expect_errno(fn, allowed=None):
 
 def link_names(rt):
     """Names of all devices in the namespace of the Rtnl socket rt (an RTM_GETLINK dump)."""
-    import struct
-    from rtnl import (NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, RTM_GETLINK, RTM_NEWLINK,
-                      IFLA_IFNAME, NetlinkError, ifinfomsg)
-    nlm_f_dump = 0x300
-    rt._seq += 1
-    payload = ifinfomsg()
-    rt.sock.send(struct.pack("=IHHII", 16 + len(payload), RTM_GETLINK,
-                             NLM_F_REQUEST | nlm_f_dump, rt._seq, 0) + payload)
-    names = []
-    while True:
-        data = rt._recv()
-        off = 0
-        while off + 16 <= len(data):
-            length, mtype, _, seq, _ = struct.unpack_from("=IHHII", data, off)
-            if length < 16:
-                break
-            if seq == rt._seq:
-                if mtype == NLMSG_DONE:
-                    return sorted(names)
-                if mtype == NLMSG_ERROR:
-                    err = struct.unpack_from("=i", data, off + 16)[0]
-                    raise NetlinkError(-err)
-                if mtype == RTM_NEWLINK:
-                    a = off + 16 + 16
-                    while a + 4 <= off + length:
-                        alen, atype = struct.unpack_from("=HH", data, a)
-                        if alen < 4:
-                            break
-                        if atype & 0x3FFF == IFLA_IFNAME:
-                            names.append(data[a + 4:a + alen].rstrip(b"\0").decode())
-                        a += (alen + 3) & ~3
-            off += (length + 3) & ~3
+    return sorted(rt.links())

@@ -21,6 +21,7 @@ NLM_F_REQUEST = 0x01
 NLM_F_ACK = 0x04
 NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
+NLM_F_DUMP = 0x300
 NLM_F_CAPPED = 0x100  # in NLMSG_ERROR: only the original header is echoed
 NLM_F_ACK_TLVS = 0x200  # in NLMSG_ERROR: extack attributes follow
 NLMSG_ERROR = 0x2
@@ -212,14 +213,13 @@ class Rtnl:
         size = self.sock.recv_into(bytearray(1), 1, socket.MSG_PEEK | socket.MSG_TRUNC)
         return self.sock.recv(size)
 
-    def request(self, msg_type, flags, payload):
-        """Sends payload with NLM_F_REQUEST|NLM_F_ACK|flags and waits for the ack.
+    def _transact(self, msg_type, flags, payload):
+        """Sends payload with NLM_F_REQUEST|flags; yields (type, message) of each reply to it.
 
-        payload is sent exactly as given (no padding). Raises NetlinkError.
-        """
+        payload is sent exactly as given (no padding)."""
         self._seq += 1
         hdr = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), msg_type,
-                             NLM_F_REQUEST | NLM_F_ACK | flags, self._seq, 0)
+                             NLM_F_REQUEST | flags, self._seq, 0)
         self.sock.send(hdr + payload)
         while True:
             data = self._recv()
@@ -228,13 +228,65 @@ class Rtnl:
                 length, mtype, _, seq, _ = _NLMSGHDR.unpack_from(data, off)
                 if length < _NLMSGHDR.size:
                     break
-                if seq == self._seq and mtype == NLMSG_ERROR:
-                    msg = data[off:off + length]
-                    err = struct.unpack_from("=i", msg, _NLMSGHDR.size)[0]
-                    if err < 0:
-                        raise NetlinkError(-err, _extack_msg(msg))
-                    return
+                if seq == self._seq:
+                    yield mtype, data[off:off + length]
                 off += _align(length)
+
+    @staticmethod
+    def _errno(msg):
+        return struct.unpack_from("=i", msg, _NLMSGHDR.size)[0]
+
+    def request(self, msg_type, flags, payload):
+        """Sends payload with NLM_F_REQUEST|NLM_F_ACK|flags and waits for the ack.
+
+        payload is sent exactly as given (no padding). Raises NetlinkError.
+        """
+        for mtype, msg in self._transact(msg_type, NLM_F_ACK | flags, payload):
+            if mtype == NLMSG_ERROR:
+                err = self._errno(msg)
+                if err < 0:
+                    raise NetlinkError(-err, _extack_msg(msg))
+                return
+
+    def getlink(self, ifname):
+        """RTM_GETLINK by name: the IFLA_INFO_DATA attributes as {type: payload}."""
+        payload = ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
+        for mtype, msg in self._transact(RTM_GETLINK, 0, payload):
+            if mtype == NLMSG_ERROR:
+                raise NetlinkError(-self._errno(msg), _extack_msg(msg))
+            if mtype == RTM_NEWLINK:
+                top = _attrs(msg[_NLMSGHDR.size + 16:])
+                info = _attrs(top.get(IFLA_LINKINFO, b""))
+                return _attrs(info.get(IFLA_INFO_DATA, b""))
+
+    def links(self):
+        """RTM_GETLINK dump: {name: kind (None for a device without one)} of every device
+        in the socket's namespace."""
+        found = {}
+        for mtype, msg in self._transact(RTM_GETLINK, NLM_F_DUMP, ifinfomsg()):
+            if mtype == NLMSG_DONE:
+                return found
+            if mtype == NLMSG_ERROR:
+                raise NetlinkError(-self._errno(msg), _extack_msg(msg))
+            if mtype == RTM_NEWLINK:
+                top = _attrs(msg[_NLMSGHDR.size + 16:])
+                name = top.get(IFLA_IFNAME, b"").split(b"\0")[0].decode()
+                kind = _attrs(top.get(IFLA_LINKINFO, b"")).get(IFLA_INFO_KIND)
+                found[name] = kind.split(b"\0")[0].decode() if kind else None
+
+    def guard_of(self, ifname):
+        """The guard list fill_info reports, as ["10.0.0.0/24", ...]; None if not reported."""
+        data = self.getlink(ifname)
+        if IFLA_RVETH_GUARD not in data:
+            return None
+        return [decode_prefix(p) for t, p in _attr_list(data[IFLA_RVETH_GUARD])
+                if t == IFLA_RVETH_GUARD_PREFIX]
+
+    def changelink(self, ifname, kind, data):
+        """RTM_NEWLINK on an existing device (changelink) with IFLA_INFO_DATA data."""
+        info = attr_str(IFLA_INFO_KIND, kind) + nested(IFLA_INFO_DATA, data)
+        self.request(RTM_NEWLINK, 0, ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
+                     + nested(IFLA_LINKINFO, info))
 
     def newlink(self, ifname, kind, data=b"", extra=b"", flags=NLM_F_CREATE | NLM_F_EXCL):
         """RTM_NEWLINK: IFLA_IFNAME (unless None), IFLA_LINKINFO{KIND, DATA}, extra."""
@@ -304,48 +356,3 @@ def decode_prefix(p):
     fam, plen = p[0], p[1]
     raw = p[4:8] if fam == socket.AF_INET else p[4:20]
     return f"{ipaddress.ip_address(raw)}/{plen}"
-
-
-def _getlink(self, ifname):
-    """RTM_GETLINK by name: the IFLA_INFO_DATA attributes as {type: payload}."""
-    self._seq += 1
-    payload = ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
-    hdr = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), RTM_GETLINK, NLM_F_REQUEST, self._seq, 0)
-    self.sock.send(hdr + payload)
-    while True:
-        data = self._recv()
-        off = 0
-        while off + _NLMSGHDR.size <= len(data):
-            length, mtype, _, seq, _ = _NLMSGHDR.unpack_from(data, off)
-            if length < _NLMSGHDR.size:
-                break
-            msg = data[off:off + length]
-            if seq == self._seq and mtype == NLMSG_ERROR:
-                err = struct.unpack_from("=i", msg, _NLMSGHDR.size)[0]
-                raise NetlinkError(-err, _extack_msg(msg))
-            if seq == self._seq and mtype == RTM_NEWLINK:
-                top = _attrs(msg[_NLMSGHDR.size + 16:])
-                info = _attrs(top.get(IFLA_LINKINFO, b""))
-                return _attrs(info.get(IFLA_INFO_DATA, b""))
-            off += _align(length)
-
-
-def _guard_of(self, ifname):
-    """The guard list fill_info reports, as ["10.0.0.0/24", ...]; None if not reported."""
-    data = self.getlink(ifname)
-    if IFLA_RVETH_GUARD not in data:
-        return None
-    return [decode_prefix(p) for t, p in _attr_list(data[IFLA_RVETH_GUARD])
-            if t == IFLA_RVETH_GUARD_PREFIX]
-
-
-def _changelink(self, ifname, kind, data):
-    """RTM_NEWLINK on an existing device (changelink) with IFLA_INFO_DATA data."""
-    info = attr_str(IFLA_INFO_KIND, kind) + nested(IFLA_INFO_DATA, data)
-    self.request(RTM_NEWLINK, 0, ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
-                 + nested(IFLA_LINKINFO, info))
-
-
-Rtnl.getlink = _getlink
-Rtnl.guard_of = _guard_of
-Rtnl.changelink = _changelink

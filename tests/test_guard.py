@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from conftest import ip, run
+from conftest import ip, ip_batch, run
 from rtnl import (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
                   NetlinkError, Rtnl, attr, guard, peer, rveth_prefix)
 from test_pair import nsrun
@@ -32,14 +32,12 @@ def make_guarded_pair(a_ns, b_ns, *cidrs, a="rva", b="rvb"):
             rt.newlink(a, "rveth", data=peer(b, attr_u32(IFLA_NET_NS_FD, fd)) + guard(*cidrs))
     finally:
         os.close(fd)
-    ip("addr", "add", f"{A4}/24", "dev", a, ns=a_ns)
-    ip("addr", "add", f"{A6}/64", "dev", a, "nodad", ns=a_ns)
-    for addr in (f"{B4}/24", f"{SPOOF4}/24"):
-        ip("addr", "add", addr, "dev", b, ns=b_ns)
-    for addr in (f"{B6}/64", f"{SPOOF6}/64"):
-        ip("addr", "add", addr, "dev", b, "nodad", ns=b_ns)
-    ip("link", "set", "dev", a, "up", ns=a_ns)
-    ip("link", "set", "dev", b, "up", ns=b_ns)
+    ip_batch(["addr", "add", f"{A4}/24", "dev", a],
+             ["addr", "add", f"{A6}/64", "dev", a, "nodad"],
+             ["link", "set", "dev", a, "up"], ns=a_ns)
+    v4 = (["addr", "add", addr, "dev", b] for addr in (f"{B4}/24", f"{SPOOF4}/24"))
+    v6 = (["addr", "add", addr, "dev", b, "nodad"] for addr in (f"{B6}/64", f"{SPOOF6}/64"))
+    ip_batch(*v4, *v6, ["link", "set", "dev", b, "up"], ns=b_ns)
 
 
 def static_neighbours(a_ns, b_ns, a="rva", b="rvb"):
@@ -47,10 +45,10 @@ def static_neighbours(a_ns, b_ns, a="rva", b="rvb"):
     def mac(dev, ns):
         return json.loads(ip("-j", "link", "show", "dev", dev, ns=ns))[0]["address"]
     ma, mb = mac(a, a_ns), mac(b, b_ns)
-    ip("neigh", "replace", A4, "lladdr", ma, "dev", b, "nud", "permanent", ns=b_ns)
-    ip("neigh", "replace", A6, "lladdr", ma, "dev", b, "nud", "permanent", ns=b_ns)
-    for src in (B4, SPOOF4, B6, SPOOF6):
-        ip("neigh", "replace", src, "lladdr", mb, "dev", a, "nud", "permanent", ns=a_ns)
+    ip_batch(*(["neigh", "replace", dst, "lladdr", ma, "dev", b, "nud", "permanent"]
+               for dst in (A4, A6)), ns=b_ns)
+    ip_batch(*(["neigh", "replace", src, "lladdr", mb, "dev", a, "nud", "permanent"]
+               for src in (B4, SPOOF4, B6, SPOOF6)), ns=a_ns)
 
 
 def drops(dev, ns):
@@ -225,6 +223,15 @@ def send_frames(ns, dev, to_dev, to_ns, ethertype, payload, count=1):
     time.sleep(0.3)  # NAPI delivers asynchronously
 
 
+def nft_chain(ns, family, table, hook, rule):
+    """Adds nftables table `table` with one filter chain on `hook` holding `rule`.
+
+    Multi-line on purpose: nft 1.0.6 rejects a one-line definition ending in `} }`."""
+    nsrun(ns, "nft", "-f", "-", input=(
+        f"table {family} {table} {{\n chain c {{\n type filter hook {hook};\n"
+        f" {rule}\n }}\n}}\n"))
+
+
 def nft_counter_packets(ns, table, family="netdev"):
     """Packets counted by the first counter of an nftables table."""
     out = nsrun(ns, "nft", "list", "table", family, table)
@@ -238,9 +245,8 @@ def test_dad_from_unspecified_source_passes(netns):
     # Link-local allowed too, so B's MLD reports (from fe80::) are not counted as drops.
     make_guarded_pair(a, b, f"{B6}/128", "fe80::/10")
     # An nftables ingress chain after the guard (priority 0 > -500) sees what it let through.
-    nsrun(a, "nft", "-f", "-", input=(
-        "table netdev rvdad {\n chain in {\n type filter hook ingress device rva priority 0;\n"
-        " ip6 saddr :: icmpv6 type nd-neighbor-solicit counter\n }\n}\n"))
+    nft_chain(a, "netdev", "rvdad", "ingress device rva priority 0",
+              "ip6 saddr :: icmpv6 type nd-neighbor-solicit counter")
     before = drops("rva", a)["guard_drop_ipv6"]
     # A tentative address: B sends a DAD Neighbour Solicitation from ::.
     ip("addr", "add", "fd00:11::5/64", "dev", "rvb", ns=b)
@@ -327,9 +333,7 @@ def test_no_conntrack_entry_for_spoofed_flow(netns):
     a, b = netns(), netns()
     make_guarded_pair(a, b, f"{B4}/32")
     static_neighbours(a, b)
-    nsrun(a, "nft", "-f", "-", input=(
-        "table inet rvt {\n chain pre {\n type filter hook prerouting priority 0;\n"
-        " ct state new counter\n }\n}\n"))
+    nft_chain(a, "inet", "rvt", "prerouting priority 0", "ct state new counter")
     assert ping(b, A4, src=B4)
     assert not ping(b, A4, src=SPOOF4)
     entries = nsrun(a, "conntrack", "-L", check=False)
@@ -341,9 +345,7 @@ def test_nftables_rules_apply_too(netns):
     a, b = netns(), netns()
     make_guarded_pair(a, b, f"{B4}/32")
     static_neighbours(a, b)
-    nsrun(a, "nft", "-f", "-", input=(
-        "table netdev rvt {\n chain in {\n type filter hook ingress device rva priority 0;\n"
-        " ip protocol icmp drop\n }\n}\n"))
+    nft_chain(a, "netdev", "rvt", "ingress device rva priority 0", "ip protocol icmp drop")
     assert not ping(b, A4, src=B4)  # allowed by the guard, dropped by nftables
     assert drops("rva", a)["guard_drop_ipv4"] == 0
     nsrun(a, "nft", "delete", "table", "netdev", "rvt")

@@ -4,7 +4,7 @@ import re
 import subprocess
 import time
 
-from conftest import ip, ip_fails, link, links, run
+from conftest import ip, ip_batch, ip_fails, link, links, run
 
 
 def make_pair(a_ns, b_ns, a="rva", b="rvb"):
@@ -20,12 +20,10 @@ def make_pair(a_ns, b_ns, a="rva", b="rvb"):
 
 
 def up_with_addrs(a_ns, b_ns, a="rva", b="rvb"):
-    ip("addr", "add", "10.11.0.1/24", "dev", a, ns=a_ns)
-    ip("addr", "add", "10.11.0.2/24", "dev", b, ns=b_ns)
-    ip("addr", "add", "fd00:11::1/64", "dev", a, "nodad", ns=a_ns)
-    ip("addr", "add", "fd00:11::2/64", "dev", b, "nodad", ns=b_ns)
-    ip("link", "set", "dev", a, "up", ns=a_ns)
-    ip("link", "set", "dev", b, "up", ns=b_ns)
+    for ns, dev, n in ((a_ns, a, 1), (b_ns, b, 2)):
+        ip_batch(["addr", "add", f"10.11.0.{n}/24", "dev", dev],
+                 ["addr", "add", f"fd00:11::{n}/64", "dev", dev, "nodad"],
+                 ["link", "set", "dev", dev, "up"], ns=ns)
 
 
 def nsrun(ns, *cmd, **kw):

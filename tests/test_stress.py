@@ -13,8 +13,9 @@ import subprocess
 import threading
 import time
 
+import namespaces
 import pytest
-from conftest import ip, load_module, module_loaded, run
+from conftest import ip, ip_batch, load_module, module_loaded, run
 from reliability import (health, kmemleak_module, log, netns_fd, settled,  # noqa: F401
                          rveth_devices_everywhere, scaled, stress_only)
 from rtnl import (IFLA_IFNAME, IFLA_NET_NS_FD, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
@@ -26,13 +27,16 @@ QUEUES = [(1, 1), (2, 2), (4, 1), (1, 4), (8, 3), (3, 8), (16, 16)]
 IFF_UP = 1
 
 
+KIND = os.environ.get("RVETH_STRESS_KIND", "rveth")
+
+
 def new_pair(rt, name, peer_name, peer_fd=None, q=(1, 1), pq=(1, 1)):
     """Creates name (q tx/rx queues) with its peer peer_name (pq queues), the peer in the
     namespace of peer_fd if given."""
     pattrs = [attr_u32(IFLA_NUM_TX_QUEUES, pq[0]), attr_u32(IFLA_NUM_RX_QUEUES, pq[1])]
     if peer_fd is not None:
         pattrs.append(attr_u32(IFLA_NET_NS_FD, peer_fd))
-    rt.newlink(name, "rveth", data=peer(peer_name, *pattrs),
+    rt.newlink(name, KIND, data=peer(peer_name, *pattrs),
                extra=attr_u32(IFLA_NUM_TX_QUEUES, q[0]) + attr_u32(IFLA_NUM_RX_QUEUES, q[1]))
 
 
@@ -47,9 +51,8 @@ def set_up(rt, name, up):
 
 
 def address(ns, dev, v4, v6):
-    ip("addr", "add", v4, "dev", dev, ns=ns)
-    ip("addr", "add", v6, "dev", dev, "nodad", ns=ns)
-    ip("link", "set", "dev", dev, "up", ns=ns)
+    ip_batch(["addr", "add", v4, "dev", dev], ["addr", "add", v6, "dev", dev, "nodad"],
+             ["link", "set", "dev", dev, "up"], ns=ns)
 
 
 def wired_pair(a, b, n=0, q=(2, 2)):
@@ -66,7 +69,7 @@ def wired_pair(a, b, n=0, q=(2, 2)):
         # A killed iperf3 leaves an orphaned TCP socket retransmitting into a device that
         # is gone; it holds its namespace (struct net) until it gives up, ~100 s with the
         # default 8 orphan retries. One retry keeps the count checks quick.
-        run("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.tcp_orphan_retries=1")
+        namespaces.sysctl(ns, "net.ipv4.tcp_orphan_retries", 1)
     return f"10.77.{n}.2"
 
 
@@ -95,6 +98,8 @@ def iperf(client_ns, server_ns, addr, seconds, udp=False):
 def test_churn_pairs(netns):
     """Create and delete pairs in a loop: peers in other namespaces, mixed queue counts,
     a window of live pairs, deleted from either end."""
+    if KIND == "veth":
+        run("modprobe", "veth")
     nss = [netns() for _ in range(3)]
     fds = [netns_fd(n) for n in nss]
     socks = [Rtnl(n) for n in nss]
@@ -245,6 +250,8 @@ OK_RACES = {errno.ENODEV, errno.EEXIST, errno.ENOENT, errno.EBUSY, errno.ENOTCON
 def test_parallel_create_delete_move(netns):
     """Creators, deleters, movers, up/down togglers and a namespace churner race on a
     shared pool of names while a ping flood crosses a stable pair."""
+    if KIND == "veth":
+        run("modprobe", "veth")
     nss = [netns() for _ in range(3)]
     fds = [netns_fd(n) for n in nss]
     stable = wired_pair(nss[0], nss[1], 9)
