@@ -32,7 +32,7 @@ for a in "$@"; do
   case "$a" in -*) ;; *) [ -e "$a" ] || [ -e "${a%%::*}" ] && where=() ;; esac
 done
 PYTHONUNBUFFERED=1 timeout -k 10 "${RVETH_PYTEST_TIMEOUT:-3000}" python3 -m pytest "${where[@]}" -p no:cacheprovider \
-  -o junit_family=xunit1 --junitxml="$out/pytest.xml" -v "$@" > "$out/pytest.log" 2>&1
+  -o junit_family=xunit1 --junitxml="$out/pytest.xml" -v --durations=20 "$@" > "$out/pytest.log" 2>&1
 if [ $? -eq 124 ]; then
   echo "pytest timed out" > "$out/timeout.err"
   echo w > /proc/sysrq-trigger
