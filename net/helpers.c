@@ -126,6 +126,21 @@ void rnet_netif_napi_del(struct napi_struct *napi)
 	netif_napi_del(napi);
 }
 
+/*
+ * Unlinks @napi without a grace period of its own if its device is being unregistered:
+ * unregister_netdevice_many() calls synchronize_net() after ndo_uninit, before the private
+ * state that owns the context can be freed (priv_destructor), so that one wait covers every
+ * context. netif_napi_del() from priv_destructor waited a full synchronize_rcu() per context
+ * (RTNL is not held there). Returns whether it unlinked.
+ */
+bool rnet_napi_del_unregistering(struct napi_struct *napi)
+{
+	if (napi->dev->reg_state != NETREG_UNREGISTERING)
+		return false;
+	__netif_napi_del(napi);
+	return true;
+}
+
 struct net_device *rnet_napi_dev(const struct napi_struct *napi)
 {
 	return napi->dev;

@@ -34,6 +34,7 @@ void rnet_netdev_hold(struct net_device *dev, netdevice_tracker *tracker);
 void rnet_netdev_put(struct net_device *dev, netdevice_tracker *tracker);
 void rnet_napi_schedule(struct napi_struct *napi);
 void rnet_netif_napi_del(struct napi_struct *napi);
+bool rnet_napi_del_unregistering(struct napi_struct *napi);
 struct net_device *rnet_napi_dev(const struct napi_struct *napi);
 u16 rnet_skb_get_queue_mapping(const struct sk_buff *skb);
 u32 rnet_netdev_real_num_rx_queues(const struct net_device *dev);

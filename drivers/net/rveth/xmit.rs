@@ -146,6 +146,10 @@ impl DeviceOps for Rveth {
     fn uninit(dev: &Device<Self>, rtnl: &Rtnl) {
         // While the namespace is surely alive; a namespace move keeps the hook.
         Guard::disarm(dev, rtnl);
+        // One grace period for the whole device (the core's), not one per queue.
+        for q in dev.private().rxqs.iter() {
+            q.unlink_unregistering(rtnl);
+        }
     }
 
     fn get_iflink(dev: &Device<Self>) -> i32 {
