@@ -252,3 +252,20 @@ unsigned int rnet_net_inum(const struct net *net)
 {
 	return net->ns.inum;
 }
+
+/*
+ * GRO appends other packets' fragments to a held skb's shared info. For a clone that info is
+ * also the original's, and a local TCP sender keeps the original of every segment it sends
+ * until it is acked: merging into it corrupted the sender's retransmit queue (kernel BUG in
+ * skb_shift() on the next SACK, seen under make stress). A NIC never receives clones; a pair
+ * device receives the sender's. So a clone first gets a head of its own; if that allocation
+ * fails it skips GRO rather than being dropped.
+ */
+void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb)
+{
+	if (unlikely(skb_unclone(skb, GFP_ATOMIC))) {
+		netif_receive_skb(skb);
+		return;
+	}
+	napi_gro_receive(napi, skb);
+}

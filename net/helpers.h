@@ -35,6 +35,7 @@ void rnet_netdev_put(struct net_device *dev, netdevice_tracker *tracker);
 void rnet_napi_schedule(struct napi_struct *napi);
 void rnet_netif_napi_del(struct napi_struct *napi);
 bool rnet_napi_del_unregistering(struct napi_struct *napi);
+void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb);
 struct net_device *rnet_napi_dev(const struct napi_struct *napi);
 u16 rnet_skb_get_queue_mapping(const struct sk_buff *skb);
 u32 rnet_netdev_real_num_rx_queues(const struct net_device *dev);

@@ -166,10 +166,12 @@ pub struct Poll<'a> {
 }
 
 impl Poll<'_> {
-    /// Hands a received packet to GRO and the stack (`napi_gro_receive`).
+    /// Hands a received packet to GRO and the stack (`napi_gro_receive`). A clone (a pair
+    /// device receives the sending socket's clones) gets a head of its own first: GRO
+    /// rewrites the shared info a clone has in common with its original.
     pub fn gro_receive(&self, skb: SkBuff) {
         // SAFETY: we are inside this context's poll; the stack takes ownership of `skb`.
-        unsafe { bindings::napi_gro_receive(self.napi, skb.into_raw()) };
+        unsafe { bindings::rnet_napi_gro_receive_own(self.napi, skb.into_raw()) };
     }
 
     /// The device this context belongs to.
