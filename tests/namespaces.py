@@ -39,6 +39,24 @@ def _mount(src, target, flags):
     return _libc.mount(src.encode(), target.encode(), b"none", flags, None)
 
 
+def _in_own_thread(fn):
+    """Runs fn in a thread of its own and re-raises what it raised: namespace switches stay in
+    that thread, which ends with them; the caller's threads never change namespace."""
+    failure = []
+
+    def run():
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - raised in the caller's thread below
+            failure.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if failure:
+        raise failure[0]
+
+
 def _shared_run_dir():
     """As ip does: /var/run/netns is a shared mount point, so a namespace's bind mount
     (and its removal) propagates into the mount namespaces `ip netns exec` creates."""
@@ -56,27 +74,22 @@ def add(name, lo_up=True):
     _shared_run_dir()
     path = f"{NETNS_RUN_DIR}/{name}"
     os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-    failure = []
 
     def in_new_namespace():
         # unshare(CLONE_NEWNET) moves only this thread; the bind mount keeps the namespace
         # alive after the thread is gone (/proc/thread-self: /proc/self is the main thread).
-        try:
-            _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-            _check(_mount("/proc/thread-self/ns/net", path, MS_BIND), f"bind mount {path}")
-            if lo_up:
-                with Rtnl() as rt:
-                    rt.request(RTM_NEWLINK, 0, ifinfomsg(ifindex=LOOPBACK_IFINDEX,
-                                                         flags=IFF_UP, change=IFF_UP))
-        except Exception as e:  # noqa: BLE001 - raised in the caller's thread below
-            failure.append(e)
+        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        _check(_mount("/proc/thread-self/ns/net", path, MS_BIND), f"bind mount {path}")
+        if lo_up:
+            with Rtnl() as rt:
+                rt.request(RTM_NEWLINK, 0, ifinfomsg(ifindex=LOOPBACK_IFINDEX,
+                                                     flags=IFF_UP, change=IFF_UP))
 
-    t = threading.Thread(target=in_new_namespace)
-    t.start()
-    t.join()
-    if failure:
+    try:
+        _in_own_thread(in_new_namespace)
+    except Exception:
         delete(name)
-        raise failure[0]
+        raise
 
 
 def delete(name):
@@ -93,23 +106,14 @@ def sysctl(name, key, value):
     """Sets sysctl `key` (dotted) inside namespace `name`, like `ip netns exec name sysctl
     -w key=value`: /proc/sys/net resolves against the opening thread's namespace."""
     path = "/proc/sys/" + key.replace(".", "/")
-    failure = []
 
     def in_namespace():
+        fd = os.open(f"{NETNS_RUN_DIR}/{name}", os.O_RDONLY | os.O_CLOEXEC)
         try:
-            fd = os.open(f"{NETNS_RUN_DIR}/{name}", os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                _check(_libc.setns(fd, CLONE_NEWNET), f"setns({name})")
-            finally:
-                os.close(fd)
-            with open(path, "w") as f:
-                f.write(str(value))
-        except Exception as e:  # noqa: BLE001 - raised in the caller's thread below
-            failure.append(e)
+            _check(_libc.setns(fd, CLONE_NEWNET), f"setns({name})")
+        finally:
+            os.close(fd)
+        with open(path, "w") as f:
+            f.write(str(value))
 
-    # A thread of its own: it dies in the namespace, the caller's threads never enter it.
-    t = threading.Thread(target=in_namespace)
-    t.start()
-    t.join()
-    if failure:
-        raise failure[0]
+    _in_own_thread(in_namespace)
