@@ -116,11 +116,6 @@ void rnet_netdev_put(struct net_device *dev, netdevice_tracker *tracker)
 	netdev_put(dev, tracker);
 }
 
-void rnet_napi_schedule(struct napi_struct *napi)
-{
-	napi_schedule(napi);
-}
-
 void rnet_netif_napi_del(struct napi_struct *napi)
 {
 	netif_napi_del(napi);

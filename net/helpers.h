@@ -32,7 +32,6 @@ void rnet_netdev_set_destructor(struct net_device *dev,
 				void (*destructor)(struct net_device *dev));
 void rnet_netdev_hold(struct net_device *dev, netdevice_tracker *tracker);
 void rnet_netdev_put(struct net_device *dev, netdevice_tracker *tracker);
-void rnet_napi_schedule(struct napi_struct *napi);
 void rnet_netif_napi_del(struct napi_struct *napi);
 bool rnet_napi_del_unregistering(struct napi_struct *napi);
 void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb);

@@ -9,7 +9,7 @@
 //! dropped.
 
 use super::{bindings, device::NetDevice, rtnl::Rtnl, skbuff::SkBuff};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{fence, AtomicBool, Ordering};
 use kernel::{ffi, init::PinInit, prelude::*, types::Opaque};
 
 /// A receive queue's polling logic.
@@ -30,6 +30,7 @@ pub trait NapiPoll: Sized + Send + Sync {
 /// `napi` was added to a device with [`Self::poll_callback`] as its poll function and is
 /// deleted on drop, unless `unlinked` says it was deleted while its device was being
 /// unregistered; `napi` is the first field, so the poll callback can find `queue`.
+/// `notify_masked` is only set while a poll is scheduled or running.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub struct NapiQueue<Q: NapiPoll> {
@@ -39,6 +40,9 @@ pub struct NapiQueue<Q: NapiPoll> {
     queue: Q,
     enabled: AtomicBool,
     unlinked: AtomicBool,
+    /// A poll is scheduled or running, so a producer need not schedule one (veth's
+    /// `rx_notify_masked`): saves an atomic on the shared NAPI state per packet.
+    notify_masked: AtomicBool,
 }
 
 // SAFETY: the kernel synchronises `napi_struct` state with atomic bit operations.
@@ -67,6 +71,7 @@ impl<Q: NapiPoll> NapiQueue<Q> {
             }),
             enabled: AtomicBool::new(false),
             unlinked: AtomicBool::new(false),
+            notify_masked: AtomicBool::new(false),
         })
     }
 
@@ -75,16 +80,33 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         &self.queue
     }
 
-    /// Schedules a poll (`napi_schedule`); does nothing while disabled or already scheduled,
-    /// except to note that another poll is needed.
+    /// Makes sure a poll will see what the caller just queued: schedules one unless one is
+    /// already scheduled or running (and will look at the queue before it completes), or the
+    /// context is disabled.
     pub fn schedule(&self) {
-        // SAFETY: `napi` was added (type invariant); scheduling is allowed from any context.
-        unsafe { bindings::rnet_napi_schedule(self.napi.get()) }
+        // Orders the caller's queue write before reading the flag; pairs with the fence in
+        // `poll_callback` between clearing the flag and looking at the queue.
+        fence(Ordering::SeqCst);
+        if !self.notify_masked.load(Ordering::Relaxed) {
+            self.schedule_now();
+        }
+    }
+
+    fn schedule_now(&self) {
+        // SAFETY: `napi` was added (type invariant); scheduling is allowed from any context,
+        // and `__napi_schedule` follows a successful `napi_schedule_prep` as required.
+        unsafe {
+            if bindings::napi_schedule_prep(self.napi.get()) {
+                self.notify_masked.store(true, Ordering::Relaxed);
+                bindings::__napi_schedule(self.napi.get());
+            }
+        }
     }
 
     /// Allows polling (`napi_enable`); called from `ndo_open`.
     pub fn enable(&self, _rtnl: &Rtnl) {
         if !self.enabled.swap(true, Ordering::Relaxed) {
+            self.notify_masked.store(false, Ordering::Relaxed);
             // SAFETY: `napi` was added and is disabled (RTNL serialises enable/disable).
             unsafe { bindings::napi_enable(self.napi.get()) }
         }
@@ -130,9 +152,14 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         // A zero budget (netpoll) must not complete NAPI.
         if budget > 0 && done < budget {
             // SAFETY: we are the poll function of `napi`, inside its poll.
-            let completed = unsafe { bindings::napi_complete_done(napi, done as ffi::c_int) };
-            if completed && this.queue.has_work() {
-                this.schedule();
+            if unsafe { bindings::napi_complete_done(napi, done as ffi::c_int) } {
+                // From here a producer must schedule; one that still saw the flag set queued
+                // before the fence, so `has_work` sees its packet.
+                this.notify_masked.store(false, Ordering::Relaxed);
+                fence(Ordering::SeqCst);
+                if this.queue.has_work() {
+                    this.schedule_now();
+                }
             }
         }
         done as ffi::c_int

@@ -36,7 +36,8 @@ start=$(date +%s)
 sampler=$!
 trap 'kill $sampler 2>/dev/null || true' EXIT
 set +e
-"$here/vm.sh" "$kdir" "$res" \
+# Single-threaded TCG, as every earlier run: ratios from one setting stay comparable.
+RVETH_VM_TCG=${RVETH_VM_TCG:-single} "$here/vm.sh" "$kdir" "$res" \
   "python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
 vm_rc=$?
 set -e

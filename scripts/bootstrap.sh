@@ -36,9 +36,11 @@ if ! command -v bindgen >/dev/null || ! bindgen --version | grep -q '^bindgen 0\
   cargo install --locked bindgen-cli
 fi
 
-if [ ! -x "$RVETH_VENV/bin/vng" ] || [ ! -x "$RVETH_VENV/bin/pytest" ]; then
-  step "pip: virtme-ng and pytest into $RVETH_VENV"
+# pytest-xdist: the guest runs the selftests that keep to their own namespaces side by side.
+if [ ! -x "$RVETH_VENV/bin/vng" ] || ! "$RVETH_VENV/bin/python3" -c 'import pytest, xdist' 2>/dev/null
+then
+  step "pip: virtme-ng, pytest and pytest-xdist into $RVETH_VENV"
   python3 -m venv "$RVETH_VENV"
-  "$RVETH_VENV/bin/pip" install -q virtme-ng pytest
+  "$RVETH_VENV/bin/pip" install -q virtme-ng pytest pytest-xdist
 fi
 step "host tools ready"

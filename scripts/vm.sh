@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Boots a kernel tree under QEMU with virtme-ng and runs a command in the guest.
 #   vm.sh KDIR RWDIR COMMAND...
-# TCG, not KVM: with KVM these machines hang at "Decompressing Linux". Single-threaded
-# TCG: multi-threaded TCG with 2 vCPUs hit an int3 text-patching race about 1 boot in 6.
+# TCG, not KVM: with KVM these machines hang at "Decompressing Linux". Multi-threaded TCG
+# (RVETH_VM_TCG=multi, the default): each vCPU on a host core of its own, so the guest boots
+# in ~36 s instead of ~67 s and two processes run side by side. With vng's default config it
+# hit an int3 text-patching race about 1 boot in 6: that config patches static keys at run
+# time (JUMP_LABEL), ours has no JUMP_LABEL. RVETH_VM_TCG=single is one host thread for all
+# vCPUs (make bench keeps it, so its ratios compare with earlier runs).
 # The guest sees the host's root read-only; RWDIR is shared read-write for results.
 # no5lvl: QEMU's CPU offers LA57, and 6.12 derives pgtable_l5_enabled() from the boot CPU's
 # feature bits, which identify_cpu() zeroes for a moment; a timer interrupt in that window
@@ -17,7 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 kdir=$1; rw=$2; shift 2
 rootflags=rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH_VM_MEM:-2G}"
-      --qemu-opts="-accel tcg,thread=single" --append "no5lvl $rootflags ${RVETH_VM_APPEND:-}"
+      --qemu-opts="-accel tcg,thread=${RVETH_VM_TCG:-multi}" --append "no5lvl $rootflags ${RVETH_VM_APPEND:-}"
       --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
 if [ $# -gt 0 ]; then args+=(--exec "$*"); fi

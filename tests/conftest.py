@@ -1,6 +1,8 @@
 """Guest selftest helpers: run inside the QEMU guest as root, one boot for the whole suite.
 
-Each test makes its own namespaces through the `netns` fixture and leaves nothing behind.
+Each test makes its own namespaces through the `netns` fixture and leaves nothing behind, so
+tests run side by side (pytest-xdist, scripts/guest/test.sh); a test that unloads rveth or
+checks machine-wide counts is marked `exclusive` and runs afterwards, alone.
 """
 import itertools
 import json
@@ -66,6 +68,12 @@ def module_loaded():
 def load_module():
     if not module_loaded():
         run("insmod", RVETH_KO)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "exclusive: unloads rveth or checks machine-wide state; runs alone, after "
+        "the tests that run side by side")
 
 
 @pytest.fixture(autouse=True)

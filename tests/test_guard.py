@@ -389,6 +389,7 @@ def test_destroying_namespace_with_guarded_device(netns):
     assert "rvb" not in ip("link", "show", ns=b)  # the pair went with the namespace
 
 
+@pytest.mark.exclusive
 def test_rmmod_with_guards_active(netns):
     a, b = netns(), netns()
     make_guarded_pair(a, b, f"{B4}/32")

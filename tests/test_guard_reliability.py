@@ -118,7 +118,7 @@ from reliability import (expect_errno, health, kmemleak_module, link_names, sett
 from rtnl import NetlinkError, Rtnl  # noqa: E402
 from test_stress import address, bg, iperf, new_pair, stop  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("health")
+pytestmark = [pytest.mark.usefixtures("health"), pytest.mark.exclusive]
 
 
 def guard_of(rt, name):

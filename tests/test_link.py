@@ -70,6 +70,7 @@ def test_netns_deletion_removes_devices(netns):
     ip("link", "add", "name", "rvn0", "type", "rveth", ns=ns2)
 
 
+@pytest.mark.exclusive
 def test_rmmod_with_live_devices(netns):
     a, b = netns(), netns()
     for ns in (a, b):

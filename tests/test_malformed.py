@@ -254,7 +254,7 @@ from reliability import (expect_errno, health, kmemleak_module, link_names, log,
                          settled)
 from rtnl import Rtnl  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("health")
+pytestmark = [pytest.mark.usefixtures("health"), pytest.mark.exclusive]
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -21,7 +21,7 @@ from reliability import (health, kmemleak_module, log, netns_fd, settled,  # noq
 from rtnl import (IFLA_IFNAME, IFLA_NET_NS_FD, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
                   RTM_NEWLINK, NetlinkError, Rtnl, attr_str, attr_u32, ifinfomsg, peer)
 
-pytestmark = pytest.mark.usefixtures("health")
+pytestmark = [pytest.mark.usefixtures("health"), pytest.mark.exclusive]
 
 QUEUES = [(1, 1), (2, 2), (4, 1), (1, 4), (8, 3), (3, 8), (16, 16)]
 IFF_UP = 1

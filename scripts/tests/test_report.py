@@ -20,14 +20,20 @@ JUNIT_OK = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name=
 <testcase classname="tests.test_x" name="test_b" time="0.1"><skipped message="no"/></testcase>
 </testsuite></testsuites>"""
 
+# The exclusive pass (scripts/guest/test.sh) of a run whose selection left it empty.
+JUNIT_EMPTY = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+</testsuite></testsuites>"""
 
-def make_results(tmp_path, ktap=KTAP_OK, junit=JUNIT_OK, dmesg="[    1.0] all fine\n",
-                 kmemleak="", complete=True):
+
+def make_results(tmp_path, ktap=KTAP_OK, junit=JUNIT_OK, junit_exclusive=JUNIT_EMPTY,
+                 dmesg="[    1.0] all fine\n", kmemleak="", complete=True):
     (tmp_path / "kunit").mkdir()
     if ktap is not None:
         (tmp_path / "kunit" / "s.ktap").write_text(ktap)
     if junit is not None:
         (tmp_path / "pytest.xml").write_text(junit)
+    if junit_exclusive is not None:
+        (tmp_path / "pytest-exclusive.xml").write_text(junit_exclusive)
     (tmp_path / "dmesg.txt").write_text(dmesg)
     (tmp_path / "kmemleak.txt").write_text(kmemleak)
     if complete:
@@ -64,6 +70,22 @@ def test_failing_selftest_is_red(tmp_path):
 
 def test_no_selftests_is_red(tmp_path):
     rc, _ = report(make_results(tmp_path, junit=None))
+    assert rc == 1
+
+
+def test_failing_exclusive_selftest_is_red(tmp_path):
+    junit = JUNIT_OK.replace('time="0.1"/>', 'time="0.1"><failure message="boom"/></testcase>', 1)
+    rc, last = report(make_results(tmp_path, junit=JUNIT_EMPTY, junit_exclusive=junit))
+    assert rc == 1 and "1 failed" in last
+
+
+def test_missing_exclusive_pass_is_red(tmp_path):
+    rc, _ = report(make_results(tmp_path, junit_exclusive=None))
+    assert rc == 1
+
+
+def test_both_passes_empty_is_red(tmp_path):
+    rc, _ = report(make_results(tmp_path, junit=JUNIT_EMPTY, junit_exclusive=JUNIT_EMPTY))
     assert rc == 1
 
 
