@@ -38,6 +38,7 @@ done
 deadline=$(( $(date +%s) + ${RVETH_PYTEST_TIMEOUT:-3000} ))
 selftests() {  # XML_NAME PYTEST_ARGS...
   local xml=$1; shift
+  echo "[guest $(cut -d' ' -f1 /proc/uptime) s] pytest $*" >> "$out/pytest.log"
   local left=$(( deadline - $(date +%s) ))
   [ $left -gt 0 ] || left=1
   PYTHONUNBUFFERED=1 timeout -k 10 $left python3 -m pytest "${where[@]}" \
@@ -50,9 +51,10 @@ selftests() {  # XML_NAME PYTEST_ARGS...
   fi
   return $rc
 }
-selftests pytest.xml -n "${RVETH_PYTEST_WORKERS:-3}" -m "not exclusive" "$@"
+selftests pytest.xml -n "${RVETH_PYTEST_WORKERS:-4}" --dist worksteal -m "not exclusive" "$@"
 [ -e "$out/timeout.err" ] || selftests pytest-exclusive.xml -m exclusive "$@"
 
+echo "[guest $(cut -d' ' -f1 /proc/uptime) s] selftests done" >> "$out/pytest.log"
 # Unloading must work and leave nothing behind.
 if grep -q '^rveth ' /proc/modules && ! rmmod rveth; then
   echo "rmmod rveth failed" > "$out/rmmod.err"
@@ -64,5 +66,6 @@ if [ -w $dbg/kmemleak ]; then
 else
   echo "kmemleak not available" > "$out/kmemleak.txt"
 fi
+echo "[guest $(cut -d' ' -f1 /proc/uptime) s] leak scan done" >> "$out/pytest.log"
 dmesg > "$out/dmesg.txt"
 touch "$out/complete"
