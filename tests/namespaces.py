@@ -40,13 +40,14 @@ def _mount(src, target, flags):
 
 
 def _in_own_thread(fn):
-    """Runs fn in a thread of its own and re-raises what it raised: namespace switches stay in
-    that thread, which ends with them; the caller's threads never change namespace."""
-    failure = []
+    """Runs fn in a thread of its own, returns what it returned and re-raises what it raised:
+    namespace switches stay in that thread, which ends with them; the caller's threads never
+    change namespace."""
+    result, failure = [], []
 
     def run():
         try:
-            fn()
+            result.append(fn())
         except Exception as e:  # noqa: BLE001 - raised in the caller's thread below
             failure.append(e)
 
@@ -55,6 +56,7 @@ def _in_own_thread(fn):
     t.join()
     if failure:
         raise failure[0]
+    return result[0]
 
 
 def _shared_run_dir():
@@ -102,18 +104,40 @@ def delete(name):
         pass
 
 
-def sysctl(name, key, value):
-    """Sets sysctl `key` (dotted) inside namespace `name`, like `ip netns exec name sysctl
-    -w key=value`: /proc/sys/net resolves against the opening thread's namespace."""
-    path = "/proc/sys/" + key.replace(".", "/")
-
+def run_in(name, fn):
+    """fn() run inside namespace `name` (like `ip netns exec name`, without a process):
+    sockets it opens belong to that namespace, /proc/thread-self/net and /proc/sys/net show
+    it. Returns what fn returned."""
     def in_namespace():
         fd = os.open(f"{NETNS_RUN_DIR}/{name}", os.O_RDONLY | os.O_CLOEXEC)
         try:
             _check(_libc.setns(fd, CLONE_NEWNET), f"setns({name})")
         finally:
             os.close(fd)
-        with open(path, "w") as f:
+        return fn()
+
+    return _in_own_thread(in_namespace)
+
+
+def sysctl(name, key, value):
+    """Sets sysctl `key` (dotted) inside namespace `name`, like `ip netns exec name sysctl
+    -w key=value`: /proc/sys/net resolves against the opening thread's namespace."""
+    def write():
+        with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
             f.write(str(value))
 
-    _in_own_thread(in_namespace)
+    run_in(name, write)
+
+
+def proc_net(name, entry=""):
+    """The text of /proc/net/`entry` in namespace `name` (`ip netns exec name cat ...`), or
+    with no entry the names in /proc/net. /proc/net is the main thread's: read the thread's."""
+    path = f"/proc/thread-self/net/{entry}"
+
+    def read():
+        if not entry:
+            return os.listdir(path)
+        with open(path) as f:
+            return f.read()
+
+    return run_in(name, read)

@@ -2,7 +2,7 @@
 import re
 import subprocess
 
-from conftest import ip, link
+from conftest import ip, link, netns_cmd
 from rtnl import IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, Rtnl, attr_u32, peer
 from test_pair import make_pair, nsrun, up_with_addrs
 
@@ -47,7 +47,7 @@ def test_channels_show_and_change(netns):
     out = nsrun(ns, "ethtool", "-l", "rvch")
     assert re.search(r"Current hardware settings:\s*\nRX:\s*2\s*\nTX:\s*3", out), out
     # More than the device was created with is refused and changes nothing.
-    bad = subprocess.run(["ip", "netns", "exec", ns, "ethtool", "-L", "rvch", "rx", "5"],
+    bad = subprocess.run([*netns_cmd(ns), "ethtool", "-L", "rvch", "rx", "5"],
                          capture_output=True, text=True)
     assert bad.returncode != 0
     assert re.search(r"RX:\s*2", nsrun(ns, "ethtool", "-l", "rvch").split("Current")[1])

@@ -12,8 +12,10 @@ import subprocess
 import threading
 import time
 
+import ethtool_stats
+import namespaces
 import pytest
-from conftest import ip, ip_batch, run
+from conftest import ip, ip_batch, netns_cmd, run
 from rtnl import (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
                   NetlinkError, Rtnl, attr, guard, peer, rveth_prefix)
 from test_pair import nsrun
@@ -53,14 +55,12 @@ def static_neighbours(a_ns, b_ns, a="rva", b="rvb"):
 
 def drops(dev, ns):
     """The guard counters of `ethtool -S dev`."""
-    out = nsrun(ns, "ethtool", "-S", dev)
-    stats = dict(re.findall(r"^\s*(guard_\w+): (\d+)$", out, re.M))
-    return {k: int(v) for k, v in stats.items()}
+    return {k: v for k, v in ethtool_stats.stats(ns, dev).items() if k.startswith("guard_")}
 
 
 def proc_rveth(ns):
     """/proc/net/rveth of a namespace: ({device: row}, total row)."""
-    text = nsrun(ns, "cat", "/proc/net/rveth")
+    text = namespaces.proc_net(ns, "rveth")
     lines = text.strip().splitlines()
     head = lines[0].split()
     rows = [dict(zip(head, line.split())) for line in lines[1:]]
@@ -76,7 +76,7 @@ def ping(ns, dst, src=None, count=2, v6=False):
         args.append("-6")
     if src:
         args += ["-I", src]
-    return subprocess.run(["ip", "netns", "exec", ns, *args, dst], capture_output=True,
+    return subprocess.run([*netns_cmd(ns), *args, dst], capture_output=True,
                           text=True).returncode == 0
 
 
@@ -381,7 +381,7 @@ def test_changing_list_under_traffic_drops_nothing_allowed(netns):
 def test_destroying_namespace_with_guarded_device(netns):
     a, b = netns(), netns()
     make_guarded_pair(a, b, f"{B4}/32")
-    flood = subprocess.Popen(["ip", "netns", "exec", b, "ping", "-f", "-w", "3", "-I", SPOOF4,
+    flood = subprocess.Popen([*netns_cmd(b), "ping", "-f", "-w", "3", "-I", SPOOF4,
                               A4], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     run("ip", "netns", "del", a)
@@ -393,7 +393,7 @@ def test_destroying_namespace_with_guarded_device(netns):
 def test_rmmod_with_guards_active(netns):
     a, b = netns(), netns()
     make_guarded_pair(a, b, f"{B4}/32")
-    flood = subprocess.Popen(["ip", "netns", "exec", b, "ping", "-f", "-w", "3", "-I", SPOOF4,
+    flood = subprocess.Popen([*netns_cmd(b), "ping", "-f", "-w", "3", "-I", SPOOF4,
                               A4], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     run("rmmod", "rveth")

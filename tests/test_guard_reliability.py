@@ -230,10 +230,10 @@ def test_guard_lists_changed_under_traffic(netns):
     finally:
         stop(server, client, *floods)
     assert not errors, "\n".join(errors)
-    from conftest import run
-    run("ip", "netns", "exec", a, "ping", "-c", "2", "-i", "0.2", "-W", "5", "10.77.0.2")
+    from conftest import netns_cmd, run
+    run(*netns_cmd(a), "ping", "-c", "2", "-i", "0.2", "-W", "5", "10.77.0.2")
     with Rtnl(b) as r:
         changelink(r, "rsb0", guard(IFLA_RVETH_GUARD, pfx("192.0.2.0/24")))
-    p = run("ip", "netns", "exec", a, "ping", "-c", "2", "-i", "0.2", "-W", "1", "10.77.0.2",
+    p = run(*netns_cmd(a), "ping", "-c", "2", "-i", "0.2", "-W", "1", "10.77.0.2",
             check=False)
     assert "0 received" in p, "rsb0's guard should drop what rsa0 sends"

@@ -8,7 +8,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import ip, ip_fails, link, links
+from conftest import ip, ip_fails, link, links, netns_cmd
 from rtnl import IFLA_MTU, Rtnl, attr_u32, peer
 
 PLUGIN = "/usr/lib/x86_64-linux-gnu/ip/link_rveth.so"
@@ -97,7 +97,7 @@ def test_peer_netns_by_name(netns):
 
 def test_peer_netns_by_pid(netns):
     a, b = netns(), netns()
-    holder = subprocess.Popen(["ip", "netns", "exec", b, "sleep", "60"])
+    holder = subprocess.Popen([*netns_cmd(b), "sleep", "60"])
     try:
         ip("link", "add", "rva", "type", "rveth", "peer", "name", "rvb",
            "netns", str(holder.pid), ns=a)

@@ -8,7 +8,7 @@ import socket
 import struct
 import subprocess
 
-from conftest import ip, ip_fails, link, links
+from conftest import ip, ip_fails, link, links, netns_cmd
 from rtnl import Rtnl, attr, nested, peer
 
 IFLA_RVETH_GUARD = 2
@@ -96,7 +96,7 @@ def test_kernel_rejection_leaves_old_guard(netns):
 
 
 def ping(ns, dst):
-    return subprocess.run(["ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", dst],
+    return subprocess.run([*netns_cmd(ns), "ping", "-c", "1", "-W", "1", dst],
                           capture_output=True).returncode == 0
 
 

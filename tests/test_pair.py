@@ -4,7 +4,7 @@ import re
 import subprocess
 import time
 
-from conftest import ip, ip_batch, ip_fails, link, links, run
+from conftest import ip, ip_batch, ip_fails, link, links, netns_cmd, run
 
 
 def make_pair(a_ns, b_ns, a="rva", b="rvb"):
@@ -27,7 +27,7 @@ def up_with_addrs(a_ns, b_ns, a="rva", b="rvb"):
 
 
 def nsrun(ns, *cmd, **kw):
-    return run("ip", "netns", "exec", ns, *cmd, **kw)
+    return run(*netns_cmd(ns), *cmd, **kw)
 
 
 def has_carrier(dev, ns):
@@ -105,7 +105,7 @@ def test_iperf3_tcp(netns):
     a, b = netns(), netns()
     make_pair(a, b)
     up_with_addrs(a, b)
-    server = subprocess.Popen(["ip", "netns", "exec", b, "iperf3", "-s", "-1"],
+    server = subprocess.Popen([*netns_cmd(b), "iperf3", "-s", "-1"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.5)
@@ -161,7 +161,7 @@ def test_tcpdump_sees_traffic(netns):
     a, b = netns(), netns()
     make_pair(a, b)
     up_with_addrs(a, b)
-    cap = subprocess.Popen(["ip", "netns", "exec", b, "tcpdump", "-n", "-l", "-i", "rvb",
+    cap = subprocess.Popen([*netns_cmd(b), "tcpdump", "-n", "-l", "-i", "rvb",
                             "-c", "2", "icmp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                            text=True)
     try:

@@ -35,7 +35,8 @@ def test_full_ring_drops_are_counted(netns):
     # No IPv6: nothing but pktgen's packets may cross (no DAD, MLD or router solicitations).
     nsrun(a, "sysctl", "-qw", "net.ipv6.conf.rvf.disable_ipv6=1")
     nsrun(b, "sysctl", "-qw", "net.ipv6.conf.rvg.disable_ipv6=1")
-    nsrun(a, "sh", "-c", "echo 1 > /sys/class/net/rvf/threaded")
+    # The namespace's own /sys/class/net: `ip netns exec` remounts /sys, nsenter does not.
+    run("ip", "netns", "exec", a, "sh", "-c", "echo 1 > /sys/class/net/rvf/threaded")
     ip("link", "set", "rvf", "up", ns=a)
     ip("link", "set", "rvg", "up", ns=b)
     pids = run("pgrep", "^napi/rvf").split()

@@ -1,15 +1,19 @@
 """samples/rust/rust_nf_counter: the netfilter + pernet abstractions outside the driver."""
 import os
 
+import namespaces
 import pytest
-from conftest import RVETH_KO, ip, run
+from conftest import RVETH_KO, run
 from test_pair import make_pair, nsrun, up_with_addrs
 
 SAMPLE_KO = os.path.join(os.path.dirname(RVETH_KO), "rust_nf_counter.ko")
 
+# Each test loads and unloads the sample: one worker runs them all, one after the other.
+pytestmark = pytest.mark.xdist_group("rust_nf_counter")
+
 
 def counts(ns):
-    lines = nsrun(ns, "cat", "/proc/net/rust_nf_counter").split("\n")
+    lines = namespaces.proc_net(ns, "rust_nf_counter").split("\n")
     assert lines[0].split() == ["family", "packets", "bytes"]
     return {f: (int(p), int(b)) for f, p, b in (line.split() for line in lines[1:] if line)}
 
@@ -40,4 +44,4 @@ def test_new_namespace_gets_its_file_and_unload_removes_it(netns, sample):
     assert counts(ns)["ipv4"] == (0, 0)
     run("rmmod", "rust_nf_counter")
     assert not os.path.exists(f"/proc/{os.getpid()}/net/rust_nf_counter")
-    assert nsrun(ns, "ls", "/proc/net/").find("rust_nf_counter") == -1
+    assert "rust_nf_counter" not in namespaces.proc_net(ns)

@@ -15,7 +15,7 @@ import time
 
 import namespaces
 import pytest
-from conftest import ip, ip_batch, load_module, module_loaded, run
+from conftest import ip, ip_batch, load_module, module_loaded, netns_cmd, run
 from reliability import (health, kmemleak_module, log, netns_fd, settled,  # noqa: F401
                          rveth_devices_everywhere, scaled, stress_only)
 from rtnl import (IFLA_IFNAME, IFLA_NET_NS_FD, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
@@ -71,7 +71,7 @@ def wired_pair(a, b, n=0, q=(2, 2)):
 
 
 def bg(ns, *cmd):
-    return subprocess.Popen(["ip", "netns", "exec", ns, *cmd], stdout=subprocess.PIPE,
+    return subprocess.Popen([*netns_cmd(ns), *cmd], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
@@ -204,7 +204,7 @@ def test_move_end_under_iperf(netns):
     finally:
         stop(server, client, flood)
     final = b if scaled(4) % 2 == 0 else c
-    run("ip", "netns", "exec", a, "ping", "-c", "2", "-i", "0.2", "-W", "5", addr)
+    run(*netns_cmd(a), "ping", "-c", "2", "-i", "0.2", "-W", "5", addr)
     assert "rsb0" in json_names(final)
 
 
@@ -317,4 +317,4 @@ def test_parallel_create_delete_move(netns):
     log(f"parallel: {ops} ops per worker in {time.monotonic() - t:.1f} s, succeeded: {counts}")
     assert not errors, "\n".join(errors[:30])
     # The stable pair still carries traffic after all that.
-    run("ip", "netns", "exec", nss[0], "ping", "-c", "2", "-i", "0.2", "-W", "5", stable)
+    run(*netns_cmd(nss[0]), "ping", "-c", "2", "-i", "0.2", "-W", "5", stable)

@@ -2,7 +2,7 @@
 import subprocess
 import time
 
-from conftest import ip, run
+from conftest import ip, netns_cmd, run
 from test_pair import make_pair, nsrun, up_with_addrs
 
 
@@ -34,7 +34,7 @@ def test_namespace_move_under_traffic(netns):
     a, b, c = netns(), netns(), netns()
     make_pair(a, b)
     up_with_addrs(a, b)
-    flood = subprocess.Popen(["ip", "netns", "exec", a, "ping", "-f", "-w", "8", "10.11.0.2"],
+    flood = subprocess.Popen([*netns_cmd(a), "ping", "-f", "-w", "8", "10.11.0.2"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(1)
