@@ -13,6 +13,8 @@
 #include <net/net_namespace.h>
 #include <net/netlink.h>
 #include <net/netns/generic.h>
+#include <net/busy_poll.h>
+#include <net/udp.h>
 
 #include "helpers.h"
 
@@ -249,15 +251,54 @@ unsigned int rnet_net_inum(const struct net *net)
 }
 
 /*
+ * Whether GRO would hand @skb on unmerged anyway: a UDP datagram is merged only for a
+ * socket that asked for UDP GRO or encapsulation (udp[46]_gro_receive look one up only when
+ * such a socket exists: the static keys below) or on a device with rx-udp-gro-forwarding or
+ * rx-gro-list. Other traffic may be merged (TCP) or costs GRO little.
+ */
+static bool rnet_gro_passes_through(const struct sk_buff *skb)
+{
+	if (skb->dev->features & (NETIF_F_GRO_FRAGLIST | NETIF_F_GRO_UDP_FWD))
+		return false;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		struct iphdr _iph;
+		const struct iphdr *iph;
+
+		if (static_branch_unlikely(&udp_encap_needed_key))
+			return false;
+		iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
+		return iph && iph->protocol == IPPROTO_UDP;
+	}
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		struct ipv6hdr _ip6h;
+		const struct ipv6hdr *ip6h;
+
+		if (static_branch_unlikely(&udpv6_encap_needed_key))
+			return false;
+		ip6h = skb_header_pointer(skb, 0, sizeof(_ip6h), &_ip6h);
+		return ip6h && ip6h->nexthdr == IPPROTO_UDP;
+	}
+	return false;
+}
+
+/*
  * GRO appends other packets' fragments to a held skb's shared info. For a clone that info is
  * also the original's, and a local TCP sender keeps the original of every segment it sends
  * until it is acked: merging into it corrupted the sender's retransmit queue (kernel BUG in
  * skb_shift() on the next SACK, seen under make stress). A NIC never receives clones; a pair
  * device receives the sender's. So a clone first gets a head of its own; if that allocation
  * fails it skips GRO rather than being dropped.
+ *
+ * A packet GRO would pass through unmerged goes straight to the stack, as GRO would send it,
+ * when nothing is held or queued in this context that it could overtake.
  */
 void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb)
 {
+	if (!napi->gro_bitmask && !napi->rx_count && rnet_gro_passes_through(skb)) {
+		skb_mark_napi_id(skb, napi);
+		netif_receive_skb(skb);
+		return;
+	}
 	if (unlikely(skb_unclone(skb, GFP_ATOMIC))) {
 		netif_receive_skb(skb);
 		return;
