@@ -141,3 +141,13 @@ def proc_net(name, entry=""):
             return f.read()
 
     return run_in(name, read)
+
+
+def proc_net_write(name, entry, text):
+    """Writes `text` to /proc/net/`entry` in namespace `name` (`ip netns exec name sh -c
+    'echo text > /proc/net/entry'`); returns when the write does (pktgen's `start` blocks)."""
+    def write():
+        with open(f"/proc/thread-self/net/{entry}", "w") as f:
+            f.write(text + "\n")
+
+    run_in(name, write)

@@ -31,7 +31,8 @@ def nsrun(ns, *cmd, **kw):
 
 
 def has_carrier(dev, ns):
-    return "LOWER_UP" in link(dev, ns)["flags"] and "NO-CARRIER" not in link(dev, ns)["flags"]
+    flags = link(dev, ns)["flags"]
+    return "LOWER_UP" in flags and "NO-CARRIER" not in flags
 
 
 def test_peer_is_auto_named_and_linked(netns):

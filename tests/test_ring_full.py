@@ -9,17 +9,17 @@ import json
 import re
 import time
 
+import namespaces
 from conftest import ip, run
-from test_ethtool import stats
-from test_pair import nsrun
+from ethtool_stats import stats
 
 
 def pg_write(ns, path, cmd):
-    nsrun(ns, "sh", "-c", f"echo '{cmd}' > /proc/net/pktgen/{path}")
+    namespaces.proc_net_write(ns, f"pktgen/{path}", cmd)
 
 
 def pg_sent(ns, name):
-    text = nsrun(ns, "cat", f"/proc/net/pktgen/{name}")
+    text = namespaces.proc_net(ns, f"pktgen/{name}")
     m = re.search(r"pkts-sofar: (\d+)\s+errors: (\d+)", text)
     assert m, text
     return int(m.group(1)), int(m.group(2))
@@ -33,8 +33,8 @@ def test_full_ring_drops_are_counted(netns):
     assert len(peer) == 1
     ip("link", "set", peer[0]["ifname"], "netns", b, "name", "rvg", ns=a)
     # No IPv6: nothing but pktgen's packets may cross (no DAD, MLD or router solicitations).
-    nsrun(a, "sysctl", "-qw", "net.ipv6.conf.rvf.disable_ipv6=1")
-    nsrun(b, "sysctl", "-qw", "net.ipv6.conf.rvg.disable_ipv6=1")
+    namespaces.sysctl(a, "net.ipv6.conf.rvf.disable_ipv6", 1)
+    namespaces.sysctl(b, "net.ipv6.conf.rvg.disable_ipv6", 1)
     # The namespace's own /sys/class/net: `ip netns exec` remounts /sys, nsenter does not.
     run("ip", "netns", "exec", a, "sh", "-c", "echo 1 > /sys/class/net/rvf/threaded")
     ip("link", "set", "rvf", "up", ns=a)
@@ -56,7 +56,7 @@ def test_full_ring_drops_are_counted(netns):
             pg_write(b, name, cmd)
         devs.append(name)
     before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
-    nsrun(b, "sh", "-c", "echo start > /proc/net/pktgen/pgctrl", timeout=600)
+    pg_write(b, "pgctrl", "start")
     time.sleep(1)  # NAPI drains what is left in the ring
     sent = sum(pg_sent(b, n)[0] for n in devs)
     after_b, after_a = stats(b, "rvg"), stats(a, "rvf")

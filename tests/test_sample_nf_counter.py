@@ -1,4 +1,5 @@
 """samples/rust/rust_nf_counter: the netfilter + pernet abstractions outside the driver."""
+import fcntl
 import os
 
 import namespaces
@@ -7,9 +8,6 @@ from conftest import RVETH_KO, run
 from test_pair import make_pair, nsrun, up_with_addrs
 
 SAMPLE_KO = os.path.join(os.path.dirname(RVETH_KO), "rust_nf_counter.ko")
-
-# Each test loads and unloads the sample: one worker runs them all, one after the other.
-pytestmark = pytest.mark.xdist_group("rust_nf_counter")
 
 
 def counts(ns):
@@ -20,9 +18,13 @@ def counts(ns):
 
 @pytest.fixture
 def sample():
-    run("insmod", SAMPLE_KO)
-    yield
-    run("rmmod", "rust_nf_counter", check=False)
+    # Each test loads and unloads the sample, and the selftests run on several pytest-xdist
+    # workers: one such test at a time, whichever worker runs it.
+    with open("/tmp/rveth-rust_nf_counter.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run("insmod", SAMPLE_KO)
+        yield
+        run("rmmod", "rust_nf_counter", check=False)
 
 
 def test_counts_per_namespace(netns, sample):

@@ -32,7 +32,7 @@ for a in "$@"; do
   case "$a" in -*) ;; *) [ -e "$a" ] || [ -e "${a%%::*}" ] && where=() ;; esac
 done
 # Two passes: the tests that keep to their own namespaces side by side on
-# RVETH_PYTEST_WORKERS workers (an xdist_group shares one worker) (a spawn in this guest is CPU-bound, and a test waits on
+# RVETH_PYTEST_WORKERS workers (a spawn in this guest is CPU-bound, and a test waits on
 # spawns), then the `exclusive` ones (rmmod, machine-wide counts) alone. A T= selection may
 # leave one pass empty; scripts/report.py counts the tests of both.
 deadline=$(( $(date +%s) + ${RVETH_PYTEST_TIMEOUT:-3000} ))
@@ -51,7 +51,7 @@ selftests() {  # XML_NAME PYTEST_ARGS...
   fi
   return $rc
 }
-selftests pytest.xml -n "${RVETH_PYTEST_WORKERS:-4}" --dist loadgroup -m "not exclusive" "$@"
+selftests pytest.xml -n "${RVETH_PYTEST_WORKERS:-4}" --dist worksteal -m "not exclusive" "$@"
 [ -e "$out/timeout.err" ] || selftests pytest-exclusive.xml -m exclusive "$@"
 
 echo "[guest $(cut -d' ' -f1 /proc/uptime) s] selftests done" >> "$out/pytest.log"
