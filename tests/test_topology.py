@@ -34,6 +34,7 @@ def test_namespace_move_under_traffic(netns):
     a, b, c = netns(), netns(), netns()
     make_pair(a, b)
     up_with_addrs(a, b)
+    # Flooding until the move is done (at most 8 s); a flood costs the busy guest two CPUs.
     flood = subprocess.Popen([*netns_cmd(a), "ping", "-f", "-w", "8", "10.11.0.2"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -42,6 +43,7 @@ def test_namespace_move_under_traffic(netns):
         ip("addr", "add", "10.11.0.2/24", "dev", "rvb", ns=c)
         ip("link", "set", "dev", "rvb", "up", ns=c)
     finally:
+        flood.terminate()
         flood.wait(timeout=60)
     nsrun(a, "ping", "-c", "2", "-i", "0.2", "-W", "5", "10.11.0.2")
     run("ip", "netns", "del", c)
