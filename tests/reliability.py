@@ -149,18 +149,22 @@ def flush_deferred_netns_free():
 
 def settled_net_count(timeout=60):
     """The struct net count once cleanup is done: the live namespaces plus the one deferred
-    free of a flush (see flush_deferred_netns_free). Flushes again every 5 s: a namespace
-    whose cleanup was still running at a flush waits for the next one."""
+    free of a flush (see flush_deferred_netns_free). Flushes only when not there yet, and
+    again every 5 s: a namespace whose cleanup was still running at a flush waits for the
+    next one."""
     deadline = time.monotonic() + timeout
     while True:
+        count = live_net_namespaces()
+        # Named namespaces, plus one dead namespace awaiting its deferred free.
+        if count == len(named_netns()) + 1 or time.monotonic() > deadline:
+            return count
         flush_deferred_netns_free()
         flushed = time.monotonic()
         while time.monotonic() - flushed < 5:
+            time.sleep(0.5)
             count = live_net_namespaces()
-            # Named namespaces, plus the flushed one awaiting its deferred free.
             if count == len(named_netns()) + 1 or time.monotonic() > deadline:
                 return count
-            time.sleep(0.5)
 
 
 def snapshot():
