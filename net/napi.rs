@@ -195,7 +195,8 @@ pub struct Poll<'a> {
 impl Poll<'_> {
     /// Hands a received packet to GRO and the stack (`napi_gro_receive`). A clone (a pair
     /// device receives the sending socket's clones) gets a head of its own first: GRO
-    /// rewrites the shared info a clone has in common with its original.
+    /// rewrites the shared info a clone has in common with its original. UDP that GRO could
+    /// not merge goes straight to the stack when that overtakes nothing.
     pub fn gro_receive(&self, skb: SkBuff) {
         // SAFETY: we are inside this context's poll; the stack takes ownership of `skb`.
         unsafe { bindings::rnet_napi_gro_receive_own(self.napi, skb.into_raw()) };
