@@ -258,27 +258,21 @@ unsigned int rnet_net_inum(const struct net *net)
  */
 static bool rnet_gro_passes_through(const struct sk_buff *skb)
 {
+	unsigned int proto_offset;
+	const u8 *proto;
+	u8 _proto;
+
 	if (skb->dev->features & (NETIF_F_GRO_FRAGLIST | NETIF_F_GRO_UDP_FWD))
 		return false;
-	if (skb->protocol == htons(ETH_P_IP)) {
-		struct iphdr _iph;
-		const struct iphdr *iph;
-
-		if (static_branch_unlikely(&udp_encap_needed_key))
-			return false;
-		iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
-		return iph && iph->protocol == IPPROTO_UDP;
-	}
-	if (skb->protocol == htons(ETH_P_IPV6)) {
-		struct ipv6hdr _ip6h;
-		const struct ipv6hdr *ip6h;
-
-		if (static_branch_unlikely(&udpv6_encap_needed_key))
-			return false;
-		ip6h = skb_header_pointer(skb, 0, sizeof(_ip6h), &_ip6h);
-		return ip6h && ip6h->nexthdr == IPPROTO_UDP;
-	}
-	return false;
+	if (skb->protocol == htons(ETH_P_IP) && !static_branch_unlikely(&udp_encap_needed_key))
+		proto_offset = offsetof(struct iphdr, protocol);
+	else if (skb->protocol == htons(ETH_P_IPV6) &&
+		 !static_branch_unlikely(&udpv6_encap_needed_key))
+		proto_offset = offsetof(struct ipv6hdr, nexthdr);
+	else
+		return false;
+	proto = skb_header_pointer(skb, proto_offset, sizeof(_proto), &_proto);
+	return proto && *proto == IPPROTO_UDP;
 }
 
 /*

@@ -129,15 +129,11 @@ def sysctl(name, key, value):
     run_in(name, write)
 
 
-def proc_net(name, entry=""):
-    """The text of /proc/net/`entry` in namespace `name` (`ip netns exec name cat ...`), or
-    with no entry the names in /proc/net. /proc/net is the main thread's: read the thread's."""
-    path = f"/proc/thread-self/net/{entry}"
-
+def proc_net(name, entry):
+    """The text of /proc/net/`entry` in namespace `name` (`ip netns exec name cat ...`);
+    /proc/net is the main thread's, so it reads the thread's."""
     def read():
-        if not entry:
-            return os.listdir(path)
-        with open(path) as f:
+        with open(f"/proc/thread-self/net/{entry}") as f:
             return f.read()
 
     return run_in(name, read)

@@ -153,18 +153,16 @@ def settled_net_count(timeout=60):
     again every 5 s: a namespace whose cleanup was still running at a flush waits for the
     next one."""
     deadline = time.monotonic() + timeout
+    flushed = None
     while True:
         count = live_net_namespaces()
         # Named namespaces, plus one dead namespace awaiting its deferred free.
         if count == len(named_netns()) + 1 or time.monotonic() > deadline:
             return count
-        flush_deferred_netns_free()
-        flushed = time.monotonic()
-        while time.monotonic() - flushed < 5:
-            time.sleep(0.5)
-            count = live_net_namespaces()
-            if count == len(named_netns()) + 1 or time.monotonic() > deadline:
-                return count
+        if flushed is None or time.monotonic() - flushed >= 5:
+            flush_deferred_netns_free()
+            flushed = time.monotonic()
+        time.sleep(0.5)
 
 
 def snapshot():

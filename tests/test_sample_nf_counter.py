@@ -46,4 +46,5 @@ def test_new_namespace_gets_its_file_and_unload_removes_it(netns, sample):
     assert counts(ns)["ipv4"] == (0, 0)
     run("rmmod", "rust_nf_counter")
     assert not os.path.exists(f"/proc/{os.getpid()}/net/rust_nf_counter")
-    assert "rust_nf_counter" not in namespaces.proc_net(ns)
+    with pytest.raises(FileNotFoundError):
+        namespaces.proc_net(ns, "rust_nf_counter")
