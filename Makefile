@@ -45,5 +45,6 @@ check: bootstrap
 	@scripts/check.sh
 
 clean:
-	@if [ -f .rveth-kdir ]; then $(MAKE) -s -C "$$(cat .rveth-kdir)" M=$(CURDIR) LLVM=-19 CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m clean; fi
+	@if [ -f .rveth-kdir ]; then . scripts/env.sh && k=$$(cat .rveth-kdir) && \
+	  $(MAKE) -s -C "$$k" M=$(CURDIR) "$$(kcc_args "$$k")" CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m clean; fi
 	@rm -rf .rveth-kdir results

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 step() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 apt_pkgs=(
-  linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev
+  linux-source-6.12 clang-19 lld-19 llvm-19 libclang-19-dev gcc binutils
   flex bison bc libelf-dev libssl-dev cpio kmod
   qemu-system-x86 busybox-static udev
   iproute2 iputils-ping ethtool iperf3 nftables tcpdump socat sockperf conntrack procps strace

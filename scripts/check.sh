@@ -19,9 +19,9 @@ cargo clippy -q --release --locked --all-targets --manifest-path tools/link_rvet
 echo "[check] CLIPPY=1 module build against $kdir"
 log=$(mktemp)
 # Force a full rebuild so every file is linted.
-make -s -C "$kdir" M="$top" LLVM=-19 CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m clean
+make -s -C "$kdir" M="$top" "$(kcc_args "$kdir")" CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m clean
 echo "$kdir" > .rveth-kdir
-if ! make -C "$kdir" M="$top" LLVM=-19 CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m CLIPPY=1 W=1 >"$log" 2>&1; then
+if ! make -C "$kdir" M="$top" "$(kcc_args "$kdir")" CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m CLIPPY=1 W=1 >"$log" 2>&1; then
   cat "$log"; echo "[check] build failed"; fail=1
 elif grep -qE 'warning|error' "$log"; then
   grep -B2 -A12 -E 'warning|error' "$log"; echo "[check] build has warnings"; fail=1

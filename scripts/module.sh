@@ -8,8 +8,9 @@ kdir=$(cd "$kdir" && pwd)
 cd "$top"
 # Objects built for one tree must not be linked against another.
 if [ -f .rveth-kdir ] && [ "$(cat .rveth-kdir)" != "$kdir" ]; then
-  make -s -C "$(cat .rveth-kdir)" M="$top" LLVM=-19 CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m clean >&2 || true
+  old=$(cat .rveth-kdir)
+  make -s -C "$old" M="$top" "$(kcc_args "$old")" CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m clean >&2 || true
 fi
 echo "$kdir" > .rveth-kdir
-make -C "$kdir" M="$top" LLVM=-19 CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m ${RVETH_MAKEFLAGS:-} >&2
+make -C "$kdir" M="$top" "$(kcc_args "$kdir")" CONFIG_RVETH=m CONFIG_RVETH_SAMPLE_NF_COUNTER=m ${RVETH_MAKEFLAGS:-} >&2
 echo "$top/rveth.ko"

@@ -13,6 +13,9 @@
 # made KASAN call a valid ff11... direct-map address "wild-memory-access" (seen 2 boots in
 # ~12, with 1G and 2G guests alike) and lockdep switched itself off. 4-level paging has no
 # such window. (Upstream later gave "LA57 in use" its own flag.)
+# root=/dev/root: vng names no root device, and the kernel then finds the 9p root (mount tag
+# /dev/root) only through its block-device fallback; our kernels have no block layer, so it
+# is named here and mounted as a "nodev" root file system.
 # rootflags: vng's own plus cache=loose. The host root is read-only to the guest and does
 # not change during a run; caching it made `python3 -c pass` 3.5 -> 2.4 s, `ip` 1.0 -> 0.8 s.
 set -euo pipefail
@@ -21,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 kdir=$1; rw=$2; shift 2
 rootflags=rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH_VM_MEM:-2G}"
-      --qemu-opts="-accel tcg,thread=${RVETH_VM_TCG:-multi}" --append "no5lvl $rootflags ${RVETH_VM_APPEND:-}"
+      --qemu-opts="-accel tcg,thread=${RVETH_VM_TCG:-multi}" --append "no5lvl root=/dev/root $rootflags ${RVETH_VM_APPEND:-}"
       --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
 if [ $# -gt 0 ]; then args+=(--exec "$*"); fi

@@ -143,8 +143,26 @@ def iperf(i, dev, dur, extra):
     return None
 
 
+def rx_counters(i, dev):
+    """(packets, bytes) the receiving end has counted: what a driver's per-packet work scales with."""
+    ns, name = (ns_a(dev), "lo") if dev == "lo" else (ns_b(dev), f"by{0 if dev == 'rveth-b' else i}")
+    r = sh(f"ip -n {ns} -s -j link show {name}", check=False)
+    try:
+        rx = json.loads(r.stdout)[0]["stats64"]["rx"]
+        return rx["packets"], rx["bytes"]
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
 def run_tcp(i, dev, dur, streams):
+    before = rx_counters(i, dev)
+    t0 = time.monotonic()
     end = iperf(i, dev, dur, f"-P {streams} -O 1")
+    after = rx_counters(i, dev)
+    if before and after and after[0] > before[0]:
+        pkts, nbytes = after[0] - before[0], after[1] - before[1]
+        log(f"{dev}: tcp{streams} receiver counted {pkts / (time.monotonic() - t0) / 1e3:.2f} "
+            f"kpackets/s, {nbytes / pkts / 1e3:.1f} kB per packet")
     return end and end["sum_received"]["bits_per_second"] / 1e6
 
 
