@@ -145,7 +145,7 @@ def iperf(i, dev, dur, extra):
 
 def rx_counters(i, dev):
     """(packets, bytes) the receiving end has counted: what a driver's per-packet work scales with."""
-    ns, name = (ns_a(dev), "lo") if dev == "lo" else (ns_b(dev), f"by{0 if dev == 'rveth-b' else i}")
+    ns, name = (ns_a(dev), "lo") if dev == "lo" else (ns_b(dev), f"by{i}")
     r = sh(f"ip -n {ns} -s -j link show {name}", check=False)
     try:
         rx = json.loads(r.stdout)[0]["stats64"]["rx"]
