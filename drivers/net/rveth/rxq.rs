@@ -72,18 +72,11 @@ impl RxQueue {
     /// Drops every queued packet (the device went down).
     pub(crate) fn purge(&self) {
         let _bh = BhGuard::new();
-        loop {
-            let skb = {
-                let mut ring = self.ring.lock();
-                let skb = ring.pop();
-                self.queued.store(ring.len(), Release);
-                skb
-            };
-            match skb {
-                Some(skb) => drop(skb),
-                None => break,
-            }
+        let mut ring = self.ring.lock();
+        while let Some(skb) = ring.pop() {
+            drop(skb);
         }
+        self.queued.store(0, Release);
     }
 }
 
@@ -108,7 +101,7 @@ impl NapiPoll for RxQueue {
                 self.queued.store(ring.len(), Release);
             }
             let mut bytes = 0u64;
-            for skb in batch.iter_mut().filter_map(Option::take) {
+            for skb in batch.iter_mut().take(n).filter_map(Option::take) {
                 let len = skb.len() + ETH_HLEN;
                 bytes += u64::from(len);
                 dev.count_rx(len);
