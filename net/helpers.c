@@ -143,6 +143,11 @@ struct net_device *rnet_napi_dev(const struct napi_struct *napi)
 	return napi->dev;
 }
 
+bool rnet_napi_is_threaded(const struct napi_struct *napi)
+{
+	return test_bit(NAPI_STATE_THREADED, &napi->state);
+}
+
 u16 rnet_skb_get_queue_mapping(const struct sk_buff *skb)
 {
 	return skb_get_queue_mapping(skb);
@@ -251,12 +256,13 @@ unsigned int rnet_net_inum(const struct net *net)
 }
 
 /*
- * Whether GRO would hand @skb on unmerged anyway: a UDP datagram is merged only for a
- * socket that asked for UDP GRO or encapsulation (udp[46]_gro_receive look one up only when
- * such a socket exists: the static keys below) or on a device with rx-udp-gro-forwarding or
- * rx-gro-list. Other traffic may be merged (TCP) or costs GRO little.
+ * Whether GRO would hand @skb (received: skb->dev and skb->protocol set) on unmerged anyway:
+ * a UDP datagram is merged only for a socket that asked for UDP GRO or encapsulation
+ * (udp[46]_gro_receive look one up only when such a socket exists: the static keys below) or
+ * on a device with rx-udp-gro-forwarding or rx-gro-list. Other traffic may be merged (TCP) or
+ * costs GRO little.
  */
-static bool rnet_gro_passes_through(const struct sk_buff *skb)
+bool rnet_skb_gro_passes_through(const struct sk_buff *skb)
 {
 	unsigned int proto_offset;
 	const u8 *proto;
@@ -288,7 +294,7 @@ static bool rnet_gro_passes_through(const struct sk_buff *skb)
  */
 void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb)
 {
-	if (!napi->gro_bitmask && !napi->rx_count && rnet_gro_passes_through(skb)) {
+	if (!napi->gro_bitmask && !napi->rx_count && rnet_skb_gro_passes_through(skb)) {
 		skb_mark_napi_id(skb, napi);
 		netif_receive_skb(skb);
 		return;

@@ -92,6 +92,19 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         }
     }
 
+    /// Whether a packet for this context may be handed to the stack another way right now
+    /// (e.g. the per-CPU backlog): no poll is scheduled or running and the queue is empty,
+    /// so nothing received through the context is pending that the packet could overtake
+    /// (exact for the calling CPU's own earlier packets), and the context is not threaded (a
+    /// user who made it threaded asked for receive processing in its thread).
+    pub fn may_bypass(&self) -> bool {
+        if self.notify_masked.load(Ordering::Acquire) || self.queue.has_work() {
+            return false;
+        }
+        // SAFETY: `napi` was added (type invariant); reading its state bits is always allowed.
+        !unsafe { bindings::rnet_napi_is_threaded(self.napi.get()) }
+    }
+
     fn schedule_now(&self) {
         // SAFETY: `napi` was added (type invariant); scheduling is allowed from any context,
         // and `__napi_schedule` follows a successful `napi_schedule_prep` as required.

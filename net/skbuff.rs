@@ -73,6 +73,23 @@ impl SkBuff {
         unsafe { SkBuff::from_raw(skb) }
     }
 
+    /// Whether GRO would hand this received packet on unmerged: UDP that no socket (UDP GRO,
+    /// encapsulation) and no feature of the receiving device (`rx-udp-gro-forwarding`,
+    /// `rx-gro-list`) asks to merge. Only meaningful after [`SkBuff::forward_to`].
+    pub fn gro_passes_through(&self) -> bool {
+        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`.
+        unsafe { bindings::rnet_skb_gro_passes_through(self.0.as_ptr()) }
+    }
+
+    /// Queues a received packet on this CPU's backlog for the stack (`netif_rx`), as veth and
+    /// loopback deliver. Returns `false` if the backlog was full: the kernel then freed the
+    /// packet and counted it in its device's `rx_dropped`.
+    pub fn netif_rx(self) -> bool {
+        // SAFETY: we own the buffer and give it to the stack; `netif_rx` may be called from
+        // any context (it disables BH itself when needed).
+        unsafe { bindings::netif_rx(self.into_raw()) == bindings::NET_RX_SUCCESS as i32 }
+    }
+
     /// Frees the buffer after successful processing (not counted as a drop).
     pub fn consume(self) {
         // SAFETY: we own the buffer and give it up here.

@@ -10,6 +10,7 @@ drops one packet in 16 (by IP ID, so retransmissions pass), and the sender's SAC
 then shifts the originals. Unfixed, that hit the BUG within the 6 s (2 runs of 2).
 """
 import json
+import re
 import socket
 import subprocess
 import time
@@ -17,7 +18,7 @@ import time
 import ethtool_stats
 import namespaces
 import pytest
-from conftest import netns_cmd
+from conftest import ip, netns_cmd
 from test_pair import make_pair, nsrun, up_with_addrs
 
 
@@ -29,9 +30,9 @@ def ip_in_receives(ns):
 
 
 def rx_packets(ns, dev):
-    """Packets the driver handed to GRO, over all receive queues."""
+    """Packets the driver received, over all receive queues (ring and backlog)."""
     return sum(v for k, v in ethtool_stats.stats(ns, dev).items()
-               if k.startswith("rx_queue_") and k.endswith("_packets"))
+               if re.fullmatch(r"rx_queue_\d+_packets", k))
 
 
 def test_tcp_segments_merged_by_gro_leave_the_sender_intact(netns):
@@ -80,9 +81,10 @@ def udp_socket(ns, gro=False):
 
 @pytest.mark.parametrize("gro_socket", [False, True], ids=["plain", "udp_gro"])
 def test_udp_datagrams_arrive_whole_and_in_order(netns, gro_socket):
-    """rveth hands UDP that GRO could not merge straight to the stack unless a UDP_GRO or
-    encapsulation socket exists (then GRO sees it as before): both ways deliver every
-    datagram, intact and in order; a UDP_GRO socket may get several in one read."""
+    """rveth hands UDP that GRO could not merge to the stack without GRO (through the
+    per-CPU backlog, or from the poll) unless a UDP_GRO or encapsulation socket exists (then
+    GRO sees it): both ways deliver every datagram, intact and in order; a UDP_GRO socket
+    may get several in one read."""
     a, b = netns(), netns()
     make_pair(a, b)
     up_with_addrs(a, b)
@@ -98,3 +100,42 @@ def test_udp_datagrams_arrive_whole_and_in_order(netns, gro_socket):
             assert len(data) % size == 0, len(data)
             got += [data[k:k + size] for k in range(0, len(data), size)]
     assert got == [i.to_bytes(4, "big") * (size // 4) for i in range(count)]
+
+
+def rx_backlog_packets(ns, dev):
+    """Packets received through the per-CPU backlog instead of the ring, over all queues."""
+    return sum(v for k, v in ethtool_stats.stats(ns, dev).items()
+               if re.fullmatch(r"rx_queue_\d+_backlog_packets", k))
+
+
+# The UDP GRO static key is machine-wide: no other test may open a UDP_GRO socket meanwhile.
+@pytest.mark.exclusive
+@pytest.mark.parametrize("gro", ["none", "udp_gro_socket", "rx_udp_gro_forwarding"])
+def test_udp_takes_the_backlog_only_when_gro_cannot_merge(netns, gro):
+    """As veth does for what GRO would not aggregate, a datagram GRO cannot merge skips the
+    ring and NAPI and goes to the per-CPU backlog; once a UDP_GRO socket exists or the
+    receiver forwards with UDP GRO, every datagram takes the ring so that GRO sees it."""
+    a, b = netns(), netns()
+    make_pair(a, b)
+    # IPv4 only and ARP resolved first: nothing but the datagrams crosses while counting.
+    for ns, dev, n in ((a, "rva", 1), (b, "rvb", 2)):
+        namespaces.sysctl(ns, f"net.ipv6.conf.{dev}.disable_ipv6", 1)
+        ip("addr", "add", f"10.11.0.{n}/24", "dev", dev, ns=ns)
+        ip("link", "set", "dev", dev, "up", ns=ns)
+    if gro == "rx_udp_gro_forwarding":
+        nsrun(b, "ethtool", "-K", "rvb", "rx-udp-gro-forwarding", "on")
+    nsrun(a, "ping", "-c", "1", "-W", "5", "10.11.0.2")
+    size, count = 64, 50
+    with udp_socket(b, gro=gro == "udp_gro_socket") as rx, udp_socket(a) as tx:
+        rx.bind(("10.11.0.2", 7000))
+        rx.settimeout(10)
+        received, backlog = rx_packets(b, "rvb"), rx_backlog_packets(b, "rvb")
+        for i in range(count):
+            tx.sendto(i.to_bytes(4, "big") * (size // 4), ("10.11.0.2", 7000))
+        got = 0
+        while got < count:
+            got += len(rx.recv(65536)) // size
+        received = rx_packets(b, "rvb") - received
+        backlog = rx_backlog_packets(b, "rvb") - backlog
+    assert received == count
+    assert backlog == (count if gro == "none" else 0), (gro, backlog)

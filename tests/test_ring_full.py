@@ -2,8 +2,10 @@
 
 pktgen (NET_PKTGEN=m) in both of its threads (one per vCPU) pushes into the single receive
 queue of the peer, whose NAPI runs threaded at SCHED_IDLE: it only drains when the CPUs are
-free, so the ring fills (a softirq NAPI would run at every transmit's local_bh_enable). Every packet pktgen sent must be accounted for:
-delivered to the peer's ring, or dropped on a full ring and counted on both ends.
+free, so the ring fills (a softirq NAPI would run at every transmit's local_bh_enable). UDP
+that GRO cannot merge would take the per-CPU backlog, but not to a threaded NAPI: all of
+pktgen's packets go to the ring. Every packet pktgen sent must be accounted for: delivered
+to the peer's ring, or dropped on a full ring and counted on both ends.
 """
 import json
 import re
@@ -68,6 +70,7 @@ def test_full_ring_drops_are_counted(netns):
     ring_full = delta(after_b, before_b, "tx_ring_full_drops")
     received = delta(after_a, before_a, "rx_queue_0_packets")
     rx_drops = delta(after_a, before_a, "rx_queue_0_drops")
+    assert delta(after_a, before_a, "rx_queue_0_backlog_packets") == 0
     assert sent == 2 * count
     # Every packet pktgen handed to rvg was queued to rvf or dropped on a full ring, counted.
     assert queued + ring_full == sent, (sent, queued, ring_full)

@@ -41,11 +41,19 @@ impl EthtoolOps for Rveth {
         }
         for (i, q) in private.rxqs.iter().enumerate() {
             let s = &q.queue().stats;
+            let backlog = s.backlog_packets.load(Relaxed);
+            // Everything received on the queue; `backlog_packets` of it did not use the ring.
             out.stat(
                 format_args!("rx_queue_{i}_packets"),
-                s.packets.load(Relaxed),
+                s.packets.load(Relaxed).wrapping_add(backlog),
             );
-            out.stat(format_args!("rx_queue_{i}_bytes"), s.bytes.load(Relaxed));
+            out.stat(
+                format_args!("rx_queue_{i}_bytes"),
+                s.bytes
+                    .load(Relaxed)
+                    .wrapping_add(s.backlog_bytes.load(Relaxed)),
+            );
+            out.stat(format_args!("rx_queue_{i}_backlog_packets"), backlog);
             out.stat(format_args!("rx_queue_{i}_drops"), s.drops.load(Relaxed));
             out.stat(
                 format_args!("rx_queue_{i}_napi_polls"),

@@ -30,6 +30,10 @@ pub(crate) struct QueueStats {
     pub(crate) drops: AtomicU64,
     /// Written only by the queue's poll.
     pub(crate) polls: AtomicU64,
+    /// Packets the peer handed to the stack through its CPU's backlog instead (any CPU).
+    pub(crate) backlog_packets: AtomicU64,
+    /// Bytes of those (any CPU).
+    pub(crate) backlog_bytes: AtomicU64,
 }
 
 /// Adds to a counter that only one context writes (a NAPI poll never runs on two CPUs at
@@ -67,6 +71,13 @@ impl RxQueue {
         ring.push(skb)?;
         self.queued.store(ring.len(), Release);
         Ok(())
+    }
+
+    /// Counts a packet of `len` bytes (with its Ethernet header) that was received for this
+    /// queue through the per-CPU backlog rather than the ring.
+    pub(crate) fn count_backlog(&self, len: u32) {
+        self.stats.backlog_packets.fetch_add(1, Relaxed);
+        self.stats.backlog_bytes.fetch_add(u64::from(len), Relaxed);
     }
 
     /// Drops every queued packet (the device went down).

@@ -58,6 +58,14 @@ fn new_txqs(dev: &NetDevice) -> Result<KVec<TxStats>> {
     Ok(txqs)
 }
 
+/// Counts a transmitted packet of `len` bytes on transmit queue `txq`.
+fn count_txq(dev: &Device<Rveth>, txq: u16, len: u32) {
+    if let Some(t) = dev.private().txqs.get(usize::from(txq)) {
+        t.packets.fetch_add(1, Relaxed);
+        t.bytes.fetch_add(u64::from(len), Relaxed);
+    }
+}
+
 #[vtable]
 impl DeviceOps for Rveth {
     type Private = RvethPriv;
@@ -124,6 +132,21 @@ impl DeviceOps for Rveth {
             dev.count_tx_dropped();
             return TxResult::Ok;
         };
+        // What GRO would not merge takes veth's path, this CPU's backlog, unless something
+        // of this queue is still pending that it could overtake or its NAPI is threaded: a
+        // ring, a NAPI schedule and a poll per packet cost more than the backlog and buy
+        // such a packet nothing.
+        if skb.gro_passes_through() && q.may_bypass() {
+            if skb.netif_rx() {
+                q.queue().count_backlog(len);
+                peer.count_rx(len);
+                dev.count_tx(len);
+                count_txq(dev, txq, len);
+            } else {
+                dev.count_tx_dropped();
+            }
+            return TxResult::Ok;
+        }
         // A full ring drops and counts rather than stopping the queue: rveth has no qdisc by
         // default (like veth), and with no qdisc a stopped queue drops anyway; it also avoids
         // the stop/wake race behind veth's lost-wakeup stall (CVE-2025-68232).
@@ -136,10 +159,7 @@ impl DeviceOps for Rveth {
         }
         q.schedule();
         dev.count_tx(len);
-        if let Some(t) = dev.private().txqs.get(usize::from(txq)) {
-            t.packets.fetch_add(1, Relaxed);
-            t.bytes.fetch_add(u64::from(len), Relaxed);
-        }
+        count_txq(dev, txq, len);
         TxResult::Ok
     }
 
