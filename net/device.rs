@@ -89,8 +89,11 @@ impl NetDevice {
 
     /// Whether the device is administratively up.
     pub fn is_running(&self) -> bool {
-        // SAFETY: the device is valid.
-        unsafe { bindings::rnet_netif_running(self.as_raw()) }
+        // SAFETY: the device is valid; `state` is only changed with atomic bit operations, and
+        // a racy read is what `netif_running`'s `test_bit` does (read directly: no call on
+        // the transmit path).
+        let state = unsafe { core::ptr::addr_of!((*self.as_raw()).state).read_volatile() };
+        state & (1 << bindings::netdev_state_t___LINK_STATE_START) != 0
     }
 
     /// Whether the device has carrier.
@@ -132,8 +135,9 @@ impl NetDevice {
 
     /// The number of receive queues in use.
     pub fn real_num_rx_queues(&self) -> u32 {
-        // SAFETY: the device is valid; a plain integer read.
-        unsafe { bindings::rnet_netdev_real_num_rx_queues(self.as_raw()) }
+        // SAFETY: the device is valid; a plain integer read (RTNL writers only ever store a
+        // count the queues were allocated for).
+        unsafe { core::ptr::addr_of!((*self.as_raw()).real_num_rx_queues).read_volatile() }
     }
 
     /// Sets how many receive and transmit queues are in use (at most the allocated counts).
@@ -509,8 +513,9 @@ impl<P> PrivSlot<P> {
     ///
     /// `dev` must be a valid device allocated with `priv_size == size_of::<PrivSlot<P>>()`.
     unsafe fn of(dev: *const bindings::net_device) -> *mut Self {
-        // SAFETY: the caller guarantees the private area holds a `PrivSlot<P>`.
-        unsafe { bindings::rnet_netdev_priv(dev).cast() }
+        // SAFETY: the caller guarantees the private area holds a `PrivSlot<P>`; it starts at
+        // the `priv` flexible array (`netdev_priv`), whose address is all we take here.
+        unsafe { core::ptr::addr_of!((*dev).priv_).cast::<Self>().cast_mut() }
     }
 }
 

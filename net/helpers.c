@@ -18,11 +18,6 @@
 
 #include "helpers.h"
 
-void *rnet_netdev_priv(const struct net_device *dev)
-{
-	return netdev_priv(dev);
-}
-
 struct net *rnet_dev_net(const struct net_device *dev)
 {
 	return dev_net(dev);
@@ -31,11 +26,6 @@ struct net *rnet_dev_net(const struct net_device *dev)
 void rnet_eth_hw_addr_random(struct net_device *dev)
 {
 	eth_hw_addr_random(dev);
-}
-
-bool rnet_netif_running(const struct net_device *dev)
-{
-	return netif_running(dev);
 }
 
 bool rnet_netif_carrier_ok(const struct net_device *dev)
@@ -68,11 +58,6 @@ void rnet_kfree_skb(struct sk_buff *skb)
 void rnet_consume_skb(struct sk_buff *skb)
 {
 	consume_skb(skb);
-}
-
-unsigned int rnet_skb_len(const struct sk_buff *skb)
-{
-	return skb->len;
 }
 
 void rnet_rcu_read_lock(void)
@@ -141,21 +126,6 @@ bool rnet_napi_del_unregistering(struct napi_struct *napi)
 struct net_device *rnet_napi_dev(const struct napi_struct *napi)
 {
 	return napi->dev;
-}
-
-bool rnet_napi_is_threaded(const struct napi_struct *napi)
-{
-	return test_bit(NAPI_STATE_THREADED, &napi->state);
-}
-
-u16 rnet_skb_get_queue_mapping(const struct sk_buff *skb)
-{
-	return skb_get_queue_mapping(skb);
-}
-
-u32 rnet_netdev_real_num_rx_queues(const struct net_device *dev)
-{
-	return dev->real_num_rx_queues;
 }
 
 void rnet_put_net(struct net *net)

@@ -11,10 +11,8 @@
 #include <linux/seq_file.h>
 #include <net/netlink.h>
 
-void *rnet_netdev_priv(const struct net_device *dev);
 struct net *rnet_dev_net(const struct net_device *dev);
 void rnet_eth_hw_addr_random(struct net_device *dev);
-bool rnet_netif_running(const struct net_device *dev);
 bool rnet_netif_carrier_ok(const struct net_device *dev);
 void rnet_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
 void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
@@ -22,7 +20,6 @@ void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
 void rnet_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 void rnet_kfree_skb(struct sk_buff *skb);
 void rnet_consume_skb(struct sk_buff *skb);
-unsigned int rnet_skb_len(const struct sk_buff *skb);
 void rnet_rcu_read_lock(void);
 void rnet_rcu_read_unlock(void);
 void rnet_netdev_set_lltx(struct net_device *dev);
@@ -37,9 +34,6 @@ bool rnet_napi_del_unregistering(struct napi_struct *napi);
 void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb);
 bool rnet_skb_gro_passes_through(const struct sk_buff *skb);
 struct net_device *rnet_napi_dev(const struct napi_struct *napi);
-bool rnet_napi_is_threaded(const struct napi_struct *napi);
-u16 rnet_skb_get_queue_mapping(const struct sk_buff *skb);
-u32 rnet_netdev_real_num_rx_queues(const struct net_device *dev);
 void rnet_put_net(struct net *net);
 void rnet_netdev_remove_priv_flags(struct net_device *dev, unsigned long long flags);
 void rnet_netdev_set_tso_max_unlimited(struct net_device *dev);

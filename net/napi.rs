@@ -101,8 +101,10 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         if self.notify_masked.load(Ordering::Acquire) || self.queue.has_work() {
             return false;
         }
-        // SAFETY: `napi` was added (type invariant); reading its state bits is always allowed.
-        !unsafe { bindings::rnet_napi_is_threaded(self.napi.get()) }
+        // SAFETY: `napi` was added (type invariant); `state` is only changed with atomic bit
+        // operations and read racily, as `test_bit` does.
+        let state = unsafe { core::ptr::addr_of!((*self.napi.get()).state).read_volatile() };
+        state & (1 << bindings::NAPI_STATE_THREADED) == 0
     }
 
     fn schedule_now(&self) {

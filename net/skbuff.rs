@@ -44,8 +44,8 @@ impl SkBuff {
 
     /// Length of the packet data in bytes.
     pub fn len(&self) -> u32 {
-        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`.
-        unsafe { bindings::rnet_skb_len(self.0.as_ptr()) }
+        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`, owned by us.
+        unsafe { (*self.0.as_ptr()).len }
     }
 
     /// Whether the buffer holds no data.
@@ -55,8 +55,8 @@ impl SkBuff {
 
     /// The transmit queue the stack picked for this packet.
     pub fn queue_mapping(&self) -> u16 {
-        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`.
-        unsafe { bindings::rnet_skb_get_queue_mapping(self.0.as_ptr()) }
+        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`, owned by us.
+        unsafe { (*self.0.as_ptr()).queue_mapping }
     }
 
     /// Prepares a transmitted packet to be received by `to` (`__dev_forward_skb`): checks it
@@ -142,8 +142,8 @@ impl<'a> Packet<'a> {
 
     /// Packet length in bytes.
     pub fn len(&self) -> u32 {
-        // SAFETY: valid skb (type invariant).
-        unsafe { bindings::rnet_skb_len(self.skb) }
+        // SAFETY: valid skb, unchanged meanwhile (type invariant).
+        unsafe { (*self.skb).len }
     }
 
     /// Whether the packet has no data.

@@ -8,6 +8,7 @@
 #   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,pairs)
 #   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
 #   KO=a.ko KO_B=b.ko make bench                   # two driver builds, as rveth and rveth-b
+#   PIN=0 make bench                               # clients/servers not pinned to CPU 0/1
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
@@ -18,7 +19,7 @@ ko=${KO:-$("$here/module.sh")}  # KO=: a saved build, to compare driver variants
 rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-100}
 workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
 devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
-extra=""; [ "${PERF:-0}" = 1 ] && extra=--perf
+extra="--pin ${PIN:-1}"; [ "${PERF:-0}" = 1 ] && extra="$extra --perf"
 [ -n "${KO_B:-}" ] && extra="$extra --ko-b $KO_B"
 res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"

@@ -117,6 +117,7 @@ def setup(args):
             make_link(i, dev)
         ip = server_ip(i, dev)
         for cmd in (f"iperf3 -s -p 5201", f"sockperf server -i {ip} -p 11111"):
+            cmd = f"{pin(args, SERVER_CPU)}{cmd}"
             servers.append(subprocess.Popen(f"exec ip netns exec {b} {cmd}", shell=True,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(1.5)
@@ -130,9 +131,19 @@ def setup(args):
     return servers
 
 
-def iperf(i, dev, dur, extra):
-    cmd = (f"ip netns exec {ns_a(dev)} iperf3 -c {server_ip(i, dev)} -p 5201 -t {dur} "
-           f"-J {extra}")
+# With --pin, clients run on CPU 0 and servers on CPU 1 for every device and round: where
+# the scheduler puts the two ends (same vCPU or not) otherwise changes a TCG run's throughput
+# more than any driver does.
+CLIENT_CPU, SERVER_CPU = 0, 1
+
+
+def pin(args, cpu):
+    return f"taskset -c {cpu} " if args.pin else ""
+
+
+def iperf(args, i, dev, dur, extra):
+    cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}iperf3 -c {server_ip(i, dev)} "
+           f"-p 5201 -t {dur} -J {extra}")
     for attempt in range(3):
         r = sh(cmd, check=False, timeout=dur + 60)
         try:
@@ -154,10 +165,10 @@ def rx_counters(i, dev):
         return None
 
 
-def run_tcp(i, dev, dur, streams):
+def run_tcp(args, i, dev, dur, streams):
     before = rx_counters(i, dev)
     t0 = time.monotonic()
-    end = iperf(i, dev, dur, f"-P {streams} -O 1")
+    end = iperf(args, i, dev, dur, f"-P {streams} -O 1")
     after = rx_counters(i, dev)
     if before and after and after[0] > before[0]:
         pkts, nbytes = after[0] - before[0], after[1] - before[1]
@@ -166,9 +177,9 @@ def run_tcp(i, dev, dur, streams):
     return end and end["sum_received"]["bits_per_second"] / 1e6
 
 
-def run_udp(i, dev, dur):
+def run_udp(args, i, dev, dur):
     # Receiver side: bytes the server received / 64 / its measured time.
-    end = iperf(i, dev, dur, "-u -l 64 -b 0")
+    end = iperf(args, i, dev, dur, "-u -l 64 -b 0")
     if not end:
         return None
     rx, tx = end["sum_received"], end["sum_sent"]
@@ -176,9 +187,9 @@ def run_udp(i, dev, dur):
     return rx["bytes"] / 64 / rx["seconds"] / 1e3
 
 
-def run_latency(i, dev, dur):
-    cmd = (f"ip netns exec {ns_a(dev)} sockperf ping-pong -i {server_ip(i, dev)} -p 11111 "
-           f"-t {dur} -m 64")
+def run_latency(args, i, dev, dur):
+    cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}sockperf ping-pong "
+           f"-i {server_ip(i, dev)} -p 11111 -t {dur} -m 64")
     r = sh(cmd, check=False, timeout=dur + 60)
     pct = dict(re.findall(r"percentile (\d+\.\d+) =\s+([\d.]+)", r.stdout + r.stderr))
     if "50.000" not in pct:
@@ -215,6 +226,8 @@ def main():
     ap.add_argument("--devices", default=",".join(DEVICES))
     ap.add_argument("--ko-b", help="a second rveth.ko, benchmarked as device rveth-b "
                     "(modules swapped between runs)")
+    ap.add_argument("--pin", type=int, default=1,
+                    help="1: clients on CPU 0, servers on CPU 1 (taskset); 0: the scheduler's choice")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a -e cpu-clock around each traffic run (profiles in OUT)")
     args = ap.parse_args()
@@ -227,7 +240,7 @@ def main():
     raw = {
         "meta": {
             "kernel": platform.release(), "vcpus": os.cpu_count(),
-            "ko": args.ko, "ko_b": args.ko_b, "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs,
+            "ko": args.ko, "ko_b": args.ko_b, "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs, "pin": args.pin,
             "devices": devices, "workloads": WORKLOADS,
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         },
@@ -266,19 +279,19 @@ def main():
                                                 stderr=subprocess.DEVNULL)
                         time.sleep(5)  # perf itself takes seconds to start under TCG
                     if w == "tcp1":
-                        v = run_tcp(i, dev, args.duration, 1)
+                        v = run_tcp(args, i, dev, args.duration, 1)
                         record(rnd, "tcp1", dev, v)
                         log(f"{tag} {v or 0:9.1f} Mbit/s")
                     elif w == "tcp4":
-                        v = run_tcp(i, dev, args.duration, 4)
+                        v = run_tcp(args, i, dev, args.duration, 4)
                         record(rnd, "tcp4", dev, v)
                         log(f"{tag} {v or 0:9.1f} Mbit/s")
                     elif w == "udp64":
-                        v = run_udp(i, dev, args.duration)
+                        v = run_udp(args, i, dev, args.duration)
                         record(rnd, "udp64", dev, v)
                         log(f"{tag} {v or 0:9.1f} kpps received")
                     elif w == "lat":
-                        v = run_latency(i, dev, args.duration)
+                        v = run_latency(args, i, dev, args.duration)
                         if v:
                             record(rnd, "lat_p50", dev, v[0])
                             record(rnd, "lat_p99", dev, v[1])

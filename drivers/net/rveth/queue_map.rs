@@ -7,6 +7,8 @@
 pub(crate) fn peer_rx_queue(txq: u16, peer_rx_queues: u16) -> u16 {
     match peer_rx_queues {
         0 => 0,
+        // The usual case (as many queues on both ends) needs no division.
+        n if txq < n => txq,
         n => txq % n,
     }
 }

@@ -42,11 +42,16 @@ impl<T> Ring<T> {
     /// Appends `item`, or gives it back when the ring is full.
     pub(crate) fn push(&mut self, item: T) -> Result<(), T> {
         let cap = self.slots.len();
-        if self.len == cap {
+        if self.len >= cap {
             return Err(item);
         }
-        let tail = wrap(self.head + self.len, cap);
-        self.slots[tail] = Some(item);
+        // `head < cap` and `len < cap`: no overflow, and `tail` is a slot; written so that no
+        // panic path is compiled into the transmit path.
+        let tail = wrap(self.head.wrapping_add(self.len), cap);
+        let Some(slot) = self.slots.get_mut(tail) else {
+            return Err(item);
+        };
+        *slot = Some(item);
         self.len += 1;
         Ok(())
     }
@@ -56,8 +61,8 @@ impl<T> Ring<T> {
         if self.len == 0 {
             return None;
         }
-        let item = self.slots[self.head].take();
-        self.head = wrap(self.head + 1, self.slots.len());
+        let item = self.slots.get_mut(self.head).and_then(Option::take);
+        self.head = wrap(self.head.wrapping_add(1), self.slots.len());
         self.len -= 1;
         item
     }

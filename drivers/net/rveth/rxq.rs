@@ -113,14 +113,15 @@ impl NapiPoll for RxQueue {
             }
             let mut bytes = 0u64;
             for skb in batch.iter_mut().take(n).filter_map(Option::take) {
-                let len = skb.len() + ETH_HLEN;
-                bytes += u64::from(len);
+                // Non-panicking arithmetic: nothing a packet carries may reach a panic.
+                let len = skb.len().saturating_add(ETH_HLEN);
+                bytes = bytes.wrapping_add(u64::from(len));
                 dev.count_rx(len);
                 napi.gro_receive(skb);
             }
             add_single_writer(&self.stats.packets, n as u64);
             add_single_writer(&self.stats.bytes, bytes);
-            done += n as u32;
+            done = done.saturating_add(n as u32);
             if n < want {
                 break;
             }
