@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make check: rustfmt (kernel style) and the kernel's CLIPPY=1 module build; any warning fails.
+# make check: rustfmt (kernel style), the kernel's CLIPPY=1 module build (any warning fails)
+# and no panic call in the packet path's machine code (scripts/packet-path-panics.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
@@ -27,5 +28,8 @@ elif grep -qE 'warning|error' "$log"; then
   grep -B2 -A12 -E 'warning|error' "$log"; echo "[check] build has warnings"; fail=1
 fi
 rm -f "$log"
+
+echo "[check] no panic call compiled into the packet path (xmit, NAPI poll)"
+"$here/packet-path-panics.sh" "$top/rveth.ko" || fail=1
 [ "$fail" -eq 0 ] && echo "[check] clean"
 exit "$fail"
