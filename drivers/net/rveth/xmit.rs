@@ -58,8 +58,9 @@ fn new_txqs(dev: &NetDevice) -> Result<KVec<TxStats>> {
     Ok(txqs)
 }
 
-/// Counts a transmitted packet of `len` bytes on transmit queue `txq`.
-fn count_txq(dev: &Device<Rveth>, txq: u16, len: u32) {
+/// Counts a packet of `len` bytes sent on transmit queue `txq` (device and per-queue counters).
+fn count_sent(dev: &Device<Rveth>, txq: u16, len: u32) {
+    dev.count_tx(len);
     if let Some(t) = dev.private().txqs.get(usize::from(txq)) {
         t.packets.fetch_add(1, Relaxed);
         t.bytes.fetch_add(u64::from(len), Relaxed);
@@ -135,13 +136,13 @@ impl DeviceOps for Rveth {
         // What GRO would not merge takes veth's path, this CPU's backlog, unless something
         // of this queue is still pending that it could overtake or its NAPI is threaded: a
         // ring, a NAPI schedule and a poll per packet cost more than the backlog and buy
-        // such a packet nothing.
-        if skb.gro_passes_through() && q.may_bypass() {
+        // such a packet nothing. The cheap test first: under load the queue is busy and the
+        // packet's headers need not be read.
+        if q.may_bypass() && skb.gro_passes_through() {
             if skb.netif_rx() {
                 q.queue().count_backlog(len);
                 peer.count_rx(len);
-                dev.count_tx(len);
-                count_txq(dev, txq, len);
+                count_sent(dev, txq, len);
             } else {
                 dev.count_tx_dropped();
             }
@@ -158,8 +159,7 @@ impl DeviceOps for Rveth {
             return TxResult::Ok;
         }
         q.schedule();
-        dev.count_tx(len);
-        count_txq(dev, txq, len);
+        count_sent(dev, txq, len);
         TxResult::Ok
     }
 
