@@ -12,6 +12,7 @@
 use super::{
     bindings,
     ethtool::{self, EthtoolOps},
+    rcu,
     rtnl::Rtnl,
     skbuff::SkBuff,
 };
@@ -415,8 +416,9 @@ pub trait DeviceOps: Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Transmits a packet (`ndo_start_xmit`).
-    fn start_xmit(dev: &Device<Self>, skb: SkBuff) -> TxResult;
+    /// Transmits a packet (`ndo_start_xmit`). The kernel calls it with bottom halves
+    /// disabled, i.e. inside an RCU read-side section: `rcu` is that section.
+    fn start_xmit(dev: &Device<Self>, skb: SkBuff, rcu: &rcu::Guard) -> TxResult;
 
     /// The ifindex of the device this one is linked to (`ndo_get_iflink`): the `@ifN`.
     fn get_iflink(_dev: &Device<Self>) -> i32 {
@@ -638,8 +640,12 @@ impl<T: DeviceOps> Adapter<T> {
         let Some(skb) = (unsafe { SkBuff::from_raw(skb) }) else {
             return bindings::netdev_tx_NETDEV_TX_OK;
         };
+        // SAFETY: `ndo_start_xmit` runs with BH disabled (`__dev_queue_xmit` holds
+        // `rcu_read_lock_bh`, the other callers `local_bh_disable` or run with interrupts off),
+        // an RCU read-side section that lasts the whole call; the guard does not outlive it.
+        let rcu = unsafe { rcu::Guard::assume_held() };
         // SAFETY: a registered device; `ndo_init` succeeded.
-        match T::start_xmit(unsafe { Device::from_raw(dev) }, skb) {
+        match T::start_xmit(unsafe { Device::from_raw(dev) }, skb, &rcu) {
             TxResult::Ok => bindings::netdev_tx_NETDEV_TX_OK,
             TxResult::Busy(skb) => {
                 // The stack keeps ownership and requeues it.

@@ -15,6 +15,8 @@ struct net *rnet_dev_net(const struct net_device *dev);
 void rnet_eth_hw_addr_random(struct net_device *dev);
 bool rnet_netif_carrier_ok(const struct net_device *dev);
 void rnet_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
+bool rnet_netif_rx_counted(struct sk_buff *skb, struct net_device *from,
+			   struct net_device *to, unsigned int len);
 void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
 				 unsigned int len);
 void rnet_dev_core_stats_tx_dropped_inc(struct net_device *dev);

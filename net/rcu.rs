@@ -12,6 +12,7 @@ use super::{
 use core::{
     cell::UnsafeCell,
     marker::PhantomData,
+    mem::ManuallyDrop,
     ptr,
     sync::atomic::{AtomicPtr, Ordering},
 };
@@ -26,6 +27,17 @@ impl Guard {
         // SAFETY: always allowed; paired with the unlock in `drop`.
         unsafe { bindings::rnet_rcu_read_lock() };
         Self(PhantomData)
+    }
+
+    /// The read-side section a callback is already in, e.g. one the kernel runs with bottom
+    /// halves disabled: no `rcu_read_lock` call is made, and none is undone (`ManuallyDrop`).
+    ///
+    /// # Safety
+    ///
+    /// The caller must be inside an RCU read-side critical section (`rcu_read_lock`, or BH,
+    /// preemption or interrupts disabled) for as long as the returned guard lives.
+    pub(super) unsafe fn assume_held() -> ManuallyDrop<Self> {
+        ManuallyDrop::new(Self(PhantomData))
     }
 }
 

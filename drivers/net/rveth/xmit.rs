@@ -58,9 +58,8 @@ fn new_txqs(dev: &NetDevice) -> Result<KVec<TxStats>> {
     Ok(txqs)
 }
 
-/// Counts a packet of `len` bytes sent on transmit queue `txq` (device and per-queue counters).
-fn count_sent(dev: &Device<Rveth>, txq: u16, len: u32) {
-    dev.count_tx(len);
+/// Counts a packet of `len` bytes sent on transmit queue `txq` (`ethtool -S`).
+fn count_txq(dev: &Device<Rveth>, txq: u16, len: u32) {
     if let Some(t) = dev.private().txqs.get(usize::from(txq)) {
         t.packets.fetch_add(1, Relaxed);
         t.bytes.fetch_add(u64::from(len), Relaxed);
@@ -109,9 +108,8 @@ impl DeviceOps for Rveth {
         Ok(())
     }
 
-    fn start_xmit(dev: &Device<Self>, skb: SkBuff) -> TxResult {
-        let rcu = rcu::Guard::new();
-        let Some(peer) = dev.private().peer.get(&rcu) else {
+    fn start_xmit(dev: &Device<Self>, skb: SkBuff, rcu: &rcu::Guard) -> TxResult {
+        let Some(peer) = dev.private().peer.get(rcu) else {
             dev.count_tx_dropped();
             return TxResult::Ok;
         };
@@ -139,10 +137,9 @@ impl DeviceOps for Rveth {
         // such a packet nothing. The cheap test first: under load the queue is busy and the
         // packet's headers need not be read.
         if q.may_bypass() && skb.gro_passes_through() {
-            if skb.netif_rx() {
+            if skb.netif_rx_counted(dev, peer, len) {
                 q.queue().count_backlog(len);
-                peer.count_rx(len);
-                count_sent(dev, txq, len);
+                count_txq(dev, txq, len);
             } else {
                 dev.count_tx_dropped();
             }
@@ -159,7 +156,8 @@ impl DeviceOps for Rveth {
             return TxResult::Ok;
         }
         q.schedule();
-        count_sent(dev, txq, len);
+        dev.count_tx(len);
+        count_txq(dev, txq, len);
         TxResult::Ok
     }
 
