@@ -9,6 +9,7 @@
 #   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
 #   KO=a.ko KO_B=b.ko make bench                   # two driver builds, as rveth and rveth-b
 #   PIN=0 make bench                               # clients/servers not pinned to CPU 0/1
+#   FRESH=0 make bench                             # one pair per device for the whole run
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
@@ -19,7 +20,7 @@ ko=${KO:-$("$here/module.sh")}  # KO=: a saved build, to compare driver variants
 rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-100}
 workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
 devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
-extra="--pin ${PIN:-1}"; [ "${PERF:-0}" = 1 ] && extra="$extra --perf"
+extra="--pin ${PIN:-1} --fresh ${FRESH:-1}"; [ "${PERF:-0}" = 1 ] && extra="$extra --perf"
 [ -n "${KO_B:-}" ] && extra="$extra --ko-b $KO_B"
 res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
@@ -44,4 +45,5 @@ vm_rc=$?
 set -e
 echo "[bench] guest exited with $vm_rc after $(( $(date +%s) - start )) s" >&2
 [ -f "$res/raw.json" ] || { echo "[bench] no results in $res" >&2; exit 1; }
-exec python3 "$here/bench_report.py" "$res"
+# Not exec: the EXIT trap must stop the load sampler (an exec'd report left it running).
+python3 "$here/bench_report.py" "$res"

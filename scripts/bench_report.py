@@ -9,13 +9,16 @@ apart in the same boot) and the median of the per-round ratios is reported with 
 For latency and pair create/delete lower is better, so a ratio below 1.0 is a win there.
 Standard library only.
 """
+import glob
 import json
 import os
+import re
 import statistics
 import sys
 
 DEVICES = ["rveth", "veth", "veth-gro", "netkit", "lo"]  # replaced by the run's list
-RATIOS = [("rveth", "veth"), ("rveth", "lo"), ("rveth-b", "veth"), ("rveth-b", "rveth")]
+RATIOS = [("rveth", "veth"), ("rveth", "lo"), ("rveth-b", "veth"), ("rveth-b", "rveth"),
+          ("rveth-thr", "veth"), ("rveth-thr", "rveth")]
 LABELS = {
     "tcp1": "TCP 1 stream",
     "tcp4": "TCP 4 streams",
@@ -24,7 +27,7 @@ LABELS = {
     "lat_p99": "latency p99",
     "pairs": "1000 pairs add+del",
 }
-COLORS = {"rveth": "#d95f02", "rveth-b": "#e6ab02", "veth": "#7570b3", "veth-gro": "#a6a3d6", "netkit": "#1b9e77",
+COLORS = {"rveth": "#d95f02", "rveth-b": "#e6ab02", "rveth-thr": "#e7298a", "veth": "#7570b3", "veth-gro": "#a6a3d6", "netkit": "#1b9e77",
           "lo": "#999999"}
 
 
@@ -63,8 +66,11 @@ def summarise(raw):
             rv, other = by[w].get(num, {}), by[w].get(ref, {})
             per_round = [rv[r] / other[r] for r in rv if r in other and other[r]]
             if per_round:
+                # Rounds the numerator did better in: a sign test needs no noise model.
+                ahead = sum(1 for x in per_round if (x > 1) == higher and x != 1)
                 row["ratios"][f"{num}/{ref}"] = {"median": statistics.median(per_round),
-                                                 "min": min(per_round), "max": max(per_round)}
+                                                 "min": min(per_round), "max": max(per_round),
+                                                 "ahead": ahead, "n": len(per_round)}
         out[w] = row
     return out
 
@@ -87,9 +93,62 @@ def table(summary, meta):
         lines.append(f"| {LABELS.get(w, w)} | {row['unit']}, {better} better | "
                      + " | ".join(cells) + " | " + " | ".join(rat) + " |")
     lines.append("")
+    ahead = [f"{LABELS.get(w, w)} {r['ahead']}/{r['n']}" for w, row in summary.items()
+             if (r := row["ratios"].get("rveth/veth"))]
+    if ahead:
+        lines.append("Rounds in which rveth did better than veth: " + ", ".join(ahead) + ".")
+        lines.append("")
     lines.append(f"Median (min–max) of {meta['rounds']} interleaved rounds, {meta['duration_s']} s "
                  f"per run, {meta['vcpus']} vCPUs, kernel {meta['kernel']}, QEMU TCG; ratios are "
                  "medians of per-round ratios (range in brackets).")
+    return "\n".join(lines)
+
+
+IDLE = re.compile(r"(safe_halt|default_idle|poll_idle|cpu_idle|mwait_idle)$")
+# copy_to_user/copy_from_user: the two copies of the payload every device pays for.
+USER_COPY = re.compile(r"(rep_movs_alternative|copy_user_generic|copy_user_enhanced_fast_string|"
+                       r"__copy_user_nocache|copy_user_fast_string)$")
+MODULE = re.compile(r"0x[0-9a-f]+$")  # perf leaves rveth.ko's symbols unresolved
+
+
+def profiles(res):
+    """PERF=1 runs: per device and workload, the median over rounds of the busy share of the
+    guest's CPU time, the user-copy share of that busy time, and unresolved [k] samples."""
+    rows = {}
+    for path in sorted(glob.glob(os.path.join(res, "perf-*-r*.txt"))):
+        m = re.match(r"perf-(\w+)-(.+)-r\d+\.txt$", os.path.basename(path))
+        if not m:
+            continue
+        idle = copy = module = 0.0
+        with open(path) as f:
+            for line in f:
+                p = re.match(r"\s*([\d.]+)%\s+\[(.)\]\s+(\S+)", line)
+                if not p:
+                    continue
+                pct, sym = float(p.group(1)), p.group(3)
+                if IDLE.search(sym):
+                    idle += pct
+                elif USER_COPY.search(sym):
+                    copy += pct
+                elif p.group(2) == "k" and MODULE.match(sym):
+                    module += pct
+        busy = 100 - idle
+        if busy > 0:
+            rows.setdefault((m.group(1), m.group(2)), []).append(
+                (busy, 100 * copy / busy, 100 * module / busy))
+    if not rows:
+        return None
+    lines = ["| workload | device | rounds | busy % of CPU time | user copy % of busy | "
+             "module code % of busy |", "| --- | --- | --- | --- | --- | --- |"]
+    for (w, d), vals in sorted(rows.items()):
+        med = [statistics.median(v[k] for v in vals) for k in range(3)]
+        lines.append(f"| {LABELS.get(w, w)} | {d} | {len(vals)} | {med[0]:.0f} | {med[1]:.0f} | "
+                     f"{med[2]:.1f} |")
+    lines.append("")
+    lines.append("From `perf record -e cpu-clock -a` around each run (PERF=1); medians over rounds. "
+                 "User copy: copy_to_user/copy_from_user (rep_movs_alternative & co.), the payload "
+                 "copies every device pays for; module code: kernel samples perf left as bare "
+                 "addresses (rveth.ko's; it names veth.ko's).")
     return "\n".join(lines)
 
 
@@ -147,6 +206,9 @@ def main():
     DEVICES[:] = raw["meta"]["devices"]
     summary = summarise(raw)
     md = table(summary, raw["meta"])
+    prof = profiles(res)
+    if prof:
+        md += "\n\n" + prof
     with open(os.path.join(res, "summary.json"), "w") as f:
         json.dump({"meta": raw["meta"], "summary": summary}, f, indent=1)
     with open(os.path.join(res, "table.md"), "w") as f:

@@ -20,7 +20,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
 from rtnl import Rtnl, peer  # noqa: E402  (tests/rtnl.py: raw rtnetlink, stdlib only)
 
-DEVICES = ["rveth", "veth", "veth-gro", "netkit", "lo"]
+DEVICES = ["rveth", "rveth-thr", "veth", "veth-gro", "netkit", "lo"]
+# rveth-thr: rveth with threaded NAPI on both ends (/sys/class/net/*/threaded).
+RVETH_KINDS = ("rveth", "rveth-thr")
 # name: (unit, higher_is_better)
 WORKLOADS = {
     "tcp1": ("Mbit/s", True),
@@ -31,7 +33,7 @@ WORKLOADS = {
     "pairs": ("s/1000", False),  # measured with --pairs, scaled to 1000 pairs
 }
 PAIR_KINDS = {"rveth": "rveth", "rveth-b": "rveth", "veth": "veth",
-              "netkit": "netkit"}  # veth-gro, lo: n/a
+              "netkit": "netkit"}  # rveth-thr, veth-gro, lo: n/a
 LOADED = {"ko": None}
 
 START = time.monotonic()
@@ -71,7 +73,7 @@ def make_link(i, dev):
         sh(f"ip link add {x} type veth peer name {y}")
     else:
         with Rtnl() as rt:
-            rt.newlink(x, PAIR_KINDS[dev], data=peer(y))
+            rt.newlink(x, "rveth" if base(dev) in RVETH_KINDS else dev, data=peer(y))
     sh(f"ip link set {x} netns {a}")
     sh(f"ip link set {y} netns {b}")
     sh(f"ip -n {a} addr add 10.99.{i}.1/24 dev {x}")
@@ -81,6 +83,32 @@ def make_link(i, dev):
     if dev == "veth-gro":
         sh(f"ip netns exec {a} ethtool -K {x} gro on")
         sh(f"ip netns exec {b} ethtool -K {y} gro on")
+    if dev == "rveth-thr":
+        sh(f"ip netns exec {a} sh -c 'echo 1 > /sys/class/net/{x}/threaded'")
+        sh(f"ip netns exec {b} sh -c 'echo 1 > /sys/class/net/{y}/threaded'")
+
+
+def relink(i, dev):
+    """Makes `dev`'s pair afresh and waits until it carries traffic."""
+    make_link(i, dev)
+    for _ in range(20):
+        if sh(f"ip netns exec {ns_a(dev)} ping -c 1 -W 1 {server_ip(i, dev)}",
+              check=False).returncode == 0:
+            return
+    raise SystemExit(f"bench: {dev}: no connectivity after re-creating the pair")
+
+
+def fresh_pairs(devices):
+    """Deletes and re-creates every pair before a round. Under TCG where a device's memory
+    lands (QEMU's direct-mapped soft TLB) can make one instance of a device a few per cent
+    slower than another for a whole boot; new instances each round spread that over rounds
+    instead of biasing every round of one device the same way."""
+    for dev in dict.fromkeys(base(d) for d in devices):
+        if dev == "lo":
+            continue
+        i = DEVICES.index(dev)
+        sh(f"ip -n {ns_a(dev)} link del bx{i}")
+        relink(i, dev)
 
 
 def use_rveth(args, dev):
@@ -92,15 +120,14 @@ def use_rveth(args, dev):
         sh("rmmod rveth")  # deletes the pair
     sh(f"insmod {ko}")
     LOADED["ko"] = ko
-    if sh(f"ip netns list | grep -q {ns_a(dev)}", check=False).returncode == 0:
-        make_link(0, dev)
-        for _ in range(20):
-            if sh(f"ip netns exec {ns_a(dev)} ping -c 1 -W 1 {server_ip(0, dev)}",
-                  check=False).returncode == 0:
-                break
+    for kind in RVETH_KINDS:  # rmmod deleted every rveth pair: make them again
+        if sh(f"ip netns list | grep -q {ns_a(kind)}", check=False).returncode == 0:
+            relink(DEVICES.index(kind), kind)
 
 
-def setup(args):
+def setup(args, devices):
+    """Namespaces, links and servers for `devices` (rveth-b shares rveth's)."""
+    wanted = {base(d) for d in devices}
     use_rveth(args, "rveth")
     veth_ko = os.path.join(args.kdir, "drivers/net/veth.ko")
     if sh("grep -q '^veth ' /proc/modules", check=False).returncode != 0:
@@ -108,6 +135,8 @@ def setup(args):
     sh("ip link set lo up")
     servers = []
     for i, dev in enumerate(DEVICES):
+        if dev not in wanted:
+            continue
         a, b = ns_a(dev), ns_b(dev)
         sh(f"ip netns add {a}")
         sh(f"ip -n {a} link set lo up")
@@ -122,6 +151,8 @@ def setup(args):
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(1.5)
     for i, dev in enumerate(DEVICES):
+        if dev not in wanted:
+            continue
         r = sh(f"ip netns exec {ns_a(dev)} ping -c 2 -i 0.2 -W 2 {server_ip(i, dev)}", check=False)
         if r.returncode != 0:
             raise SystemExit(f"bench: {dev}: no connectivity\n{r.stdout}{r.stderr}")
@@ -228,6 +259,9 @@ def main():
                     "(modules swapped between runs)")
     ap.add_argument("--pin", type=int, default=1,
                     help="1: clients on CPU 0, servers on CPU 1 (taskset); 0: the scheduler's choice")
+    ap.add_argument("--fresh", type=int, default=1,
+                    help="1: every pair deleted and made anew before each round; 0: one pair "
+                    "per device for the whole run")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a -e cpu-clock around each traffic run (profiles in OUT)")
     args = ap.parse_args()
@@ -241,6 +275,7 @@ def main():
         "meta": {
             "kernel": platform.release(), "vcpus": os.cpu_count(),
             "ko": args.ko, "ko_b": args.ko_b, "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs, "pin": args.pin,
+            "fresh": args.fresh,
             "devices": devices, "workloads": WORKLOADS,
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         },
@@ -255,17 +290,21 @@ def main():
             json.dump(raw, f, indent=1)
         os.replace(raw_path + ".tmp", raw_path)
 
-    log(f"setup: {', '.join(DEVICES)}; {args.rounds} rounds x {args.duration} s per run")
-    servers = setup(args)
+    log(f"setup: {', '.join(devices)}; {args.rounds} rounds x {args.duration} s per run")
+    servers = setup(args, devices)
     per_round = sum(len(devices) * (args.duration + 2) for w in wanted if w != "pairs")
     log(f"about {per_round * args.rounds // 60 + 1} min of traffic plus pair create/delete")
     try:
         for rnd in range(args.rounds):
             order = devices[rnd % len(devices):] + devices[:rnd % len(devices)]
+            if args.fresh and rnd > 0:
+                t0 = time.monotonic()
+                fresh_pairs(devices)
+                log(f"round {rnd + 1}: pairs made afresh in {time.monotonic() - t0:.1f} s")
             for w in wanted:
                 for dev in order:
                     i = DEVICES.index(base(dev))
-                    if base(dev) == "rveth":
+                    if base(dev) in RVETH_KINDS:
                         use_rveth(args, dev)
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
                     prof = None
