@@ -54,12 +54,28 @@ def base(dev):
     return "rveth" if dev == "rveth-b" else dev
 
 
+# Each device pair lives in a slot: two namespaces (bn-sK-a, bn-sK-b) with their servers,
+# the subnet 10.99.K.0/24 and the links bxK/byK. With fresh pairs the devices move to the
+# next slot each round, so no device keeps a slot (its namespaces, servers, sockets) that
+# happens to be faster or slower than another for the whole boot. lo has a namespace of
+# its own.
+SLOT = {}
+
+
+def slot(dev):
+    return SLOT[base(dev)]
+
+
+def pair_devices(devices):
+    return [d for d in dict.fromkeys(base(d) for d in devices) if d != "lo"]
+
+
 def ns_a(dev):
-    return f"bn-{base(dev)}-a"
+    return "bn-lo" if dev == "lo" else f"bn-s{slot(dev)}-a"
 
 
 def ns_b(dev):
-    return f"bn-{base(dev)}-b" if dev != "lo" else ns_a(dev)
+    return ns_a(dev) if dev == "lo" else f"bn-s{slot(dev)}-b"
 
 
 def server_ip(i, dev):
@@ -98,17 +114,18 @@ def relink(i, dev):
     raise SystemExit(f"bench: {dev}: no connectivity after re-creating the pair")
 
 
-def fresh_pairs(devices):
-    """Deletes and re-creates every pair before a round. Under TCG where a device's memory
-    lands (QEMU's direct-mapped soft TLB) can make one instance of a device a few per cent
-    slower than another for a whole boot; new instances each round spread that over rounds
-    instead of biasing every round of one device the same way."""
-    for dev in dict.fromkeys(base(d) for d in devices):
-        if dev == "lo":
-            continue
-        i = DEVICES.index(dev)
-        sh(f"ip -n {ns_a(dev)} link del bx{i}")
-        relink(i, dev)
+def fresh_pairs(devices, rnd):
+    """Deletes every pair and makes it anew in the next slot. Within one boot a slot, or one
+    instance of a device, can be a few per cent faster than another for the whole run (seen
+    between veth and veth+GRO, the same path); moving and re-creating spreads that over the
+    rounds instead of biasing every round of one device the same way."""
+    pairs = pair_devices(devices)
+    for dev in pairs:
+        sh(f"ip -n {ns_a(dev)} link del bx{slot(dev)}")
+    for k, dev in enumerate(pairs):
+        SLOT[dev] = (k + rnd) % len(pairs)
+    for dev in pairs:
+        relink(slot(dev), dev)
 
 
 def use_rveth(args, dev):
@@ -121,22 +138,25 @@ def use_rveth(args, dev):
     sh(f"insmod {ko}")
     LOADED["ko"] = ko
     for kind in RVETH_KINDS:  # rmmod deleted every rveth pair: make them again
-        if sh(f"ip netns list | grep -q {ns_a(kind)}", check=False).returncode == 0:
-            relink(DEVICES.index(kind), kind)
+        if kind in SLOT:
+            relink(slot(kind), kind)
 
 
 def setup(args, devices):
     """Namespaces, links and servers for `devices` (rveth-b shares rveth's)."""
     wanted = {base(d) for d in devices}
     use_rveth(args, "rveth")
+    for k, dev in enumerate(pair_devices(devices)):
+        SLOT[dev] = k
     veth_ko = os.path.join(args.kdir, "drivers/net/veth.ko")
     if sh("grep -q '^veth ' /proc/modules", check=False).returncode != 0:
         sh(f"insmod {veth_ko}")
     sh("ip link set lo up")
     servers = []
-    for i, dev in enumerate(DEVICES):
+    for dev in DEVICES:
         if dev not in wanted:
             continue
+        i = -1 if dev == "lo" else slot(dev)
         a, b = ns_a(dev), ns_b(dev)
         sh(f"ip netns add {a}")
         sh(f"ip -n {a} link set lo up")
@@ -145,14 +165,15 @@ def setup(args, devices):
             sh(f"ip -n {b} link set lo up")
             make_link(i, dev)
         ip = server_ip(i, dev)
-        for cmd in (f"iperf3 -s -p 5201", f"sockperf server -i {ip} -p 11111"):
+        for cmd in ("iperf3 -s -p 5201", f"sockperf server -i {ip} -p 11111"):
             cmd = f"{pin(args, SERVER_CPU)}{cmd}"
             servers.append(subprocess.Popen(f"exec ip netns exec {b} {cmd}", shell=True,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(1.5)
-    for i, dev in enumerate(DEVICES):
+    for dev in DEVICES:
         if dev not in wanted:
             continue
+        i = -1 if dev == "lo" else slot(dev)
         r = sh(f"ip netns exec {ns_a(dev)} ping -c 2 -i 0.2 -W 2 {server_ip(i, dev)}", check=False)
         if r.returncode != 0:
             raise SystemExit(f"bench: {dev}: no connectivity\n{r.stdout}{r.stderr}")
@@ -299,11 +320,12 @@ def main():
             order = devices[rnd % len(devices):] + devices[:rnd % len(devices)]
             if args.fresh and rnd > 0:
                 t0 = time.monotonic()
-                fresh_pairs(devices)
-                log(f"round {rnd + 1}: pairs made afresh in {time.monotonic() - t0:.1f} s")
+                fresh_pairs(devices, rnd)
+                where = ", ".join(f"{d} s{k}" for d, k in SLOT.items())
+                log(f"round {rnd + 1}: pairs made afresh in {time.monotonic() - t0:.1f} s ({where})")
             for w in wanted:
                 for dev in order:
-                    i = DEVICES.index(base(dev))
+                    i = -1 if dev == "lo" else slot(dev)
                     if base(dev) in RVETH_KINDS:
                         use_rveth(args, dev)
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
@@ -349,9 +371,11 @@ def main():
         for s in servers:
             s.kill()
         # The driver's own counters (ring drops, polls per packet) for the record.
-        with open(os.path.join(args.out, "ethtool-rveth.txt"), "w") as f:
-            for ns, ifc in ((ns_a("rveth"), "bx0"), (ns_b("rveth"), "by0")):
-                f.write(sh(f"ip netns exec {ns} ethtool -S {ifc}", check=False).stdout)
+        if "rveth" in SLOT:
+            with open(os.path.join(args.out, "ethtool-rveth.txt"), "w") as f:
+                k = slot("rveth")
+                for ns, ifc in ((ns_a("rveth"), f"bx{k}"), (ns_b("rveth"), f"by{k}")):
+                    f.write(sh(f"ip netns exec {ns} ethtool -S {ifc}", check=False).stdout)
     raw["meta"]["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     raw["meta"]["elapsed_s"] = round(time.monotonic() - START)
     record_path = raw_path + ".tmp"
