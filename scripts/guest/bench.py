@@ -3,9 +3,11 @@
 
     bench.py --out DIR --ko rveth.ko --kdir KDIR [--rounds N] [--duration S] [--pairs N]
 
-Every device gets its own two namespaces (lo: one), all built up front. Rounds are
-interleaved at the finest grain: for each round, for each workload, every device runs once
-(the device order rotates each round), so slow drift of a noisy host hits all devices alike.
+Every device pair lives in a slot of two namespaces with their servers (lo: one namespace of
+its own), all built up front; by default every pair is made anew before each round, in the
+next slot. Rounds are interleaved at the finest grain: for each round, for each workload,
+every device runs once (the device order rotates each round), so slow drift of a noisy host
+hits all devices alike.
 Each sample is appended to DIR/raw.json as soon as it is measured; progress goes to stderr.
 """
 import argparse
@@ -78,12 +80,12 @@ def ns_b(dev):
     return ns_a(dev) if dev == "lo" else f"bn-s{slot(dev)}-b"
 
 
-def server_ip(i, dev):
-    return "127.0.0.1" if dev == "lo" else f"10.99.{i}.2"
+def server_ip(dev):
+    return "127.0.0.1" if dev == "lo" else f"10.99.{slot(dev)}.2"
 
 
-def make_link(i, dev):
-    a, b = ns_a(dev), ns_b(dev)
+def make_link(dev):
+    a, b, i = ns_a(dev), ns_b(dev), slot(dev)
     x, y = f"bx{i}", f"by{i}"
     if dev == "veth" or dev == "veth-gro":
         sh(f"ip link add {x} type veth peer name {y}")
@@ -104,11 +106,11 @@ def make_link(i, dev):
         sh(f"ip netns exec {b} sh -c 'echo 1 > /sys/class/net/{y}/threaded'")
 
 
-def relink(i, dev):
+def relink(dev):
     """Makes `dev`'s pair afresh and waits until it carries traffic."""
-    make_link(i, dev)
+    make_link(dev)
     for _ in range(20):
-        if sh(f"ip netns exec {ns_a(dev)} ping -c 1 -W 1 {server_ip(i, dev)}",
+        if sh(f"ip netns exec {ns_a(dev)} ping -c 1 -W 1 {server_ip(dev)}",
               check=False).returncode == 0:
             return
     raise SystemExit(f"bench: {dev}: no connectivity after re-creating the pair")
@@ -125,7 +127,7 @@ def fresh_pairs(devices, rnd):
     for k, dev in enumerate(pairs):
         SLOT[dev] = (k + rnd) % len(pairs)
     for dev in pairs:
-        relink(slot(dev), dev)
+        relink(dev)
 
 
 def use_rveth(args, dev):
@@ -139,7 +141,7 @@ def use_rveth(args, dev):
     LOADED["ko"] = ko
     for kind in RVETH_KINDS:  # rmmod deleted every rveth pair: make them again
         if kind in SLOT:
-            relink(slot(kind), kind)
+            relink(kind)
 
 
 def setup(args, devices):
@@ -156,15 +158,14 @@ def setup(args, devices):
     for dev in DEVICES:
         if dev not in wanted:
             continue
-        i = -1 if dev == "lo" else slot(dev)
         a, b = ns_a(dev), ns_b(dev)
         sh(f"ip netns add {a}")
         sh(f"ip -n {a} link set lo up")
         if dev != "lo":
             sh(f"ip netns add {b}")
             sh(f"ip -n {b} link set lo up")
-            make_link(i, dev)
-        ip = server_ip(i, dev)
+            make_link(dev)
+        ip = server_ip(dev)
         for cmd in ("iperf3 -s -p 5201", f"sockperf server -i {ip} -p 11111"):
             cmd = f"{pin(args, SERVER_CPU)}{cmd}"
             servers.append(subprocess.Popen(f"exec ip netns exec {b} {cmd}", shell=True,
@@ -173,12 +174,11 @@ def setup(args, devices):
     for dev in DEVICES:
         if dev not in wanted:
             continue
-        i = -1 if dev == "lo" else slot(dev)
-        r = sh(f"ip netns exec {ns_a(dev)} ping -c 2 -i 0.2 -W 2 {server_ip(i, dev)}", check=False)
+        r = sh(f"ip netns exec {ns_a(dev)} ping -c 2 -i 0.2 -W 2 {server_ip(dev)}", check=False)
         if r.returncode != 0:
             raise SystemExit(f"bench: {dev}: no connectivity\n{r.stdout}{r.stderr}")
         if dev != "lo":
-            info = sh(f"ip -n {ns_a(dev)} -d link show bx{i}").stdout.split("\n")[2].strip()
+            info = sh(f"ip -n {ns_a(dev)} -d link show bx{slot(dev)}").stdout.split("\n")[2].strip()
             log(f"{dev}: {info[:100]}")
     return servers
 
@@ -193,8 +193,8 @@ def pin(args, cpu):
     return f"taskset -c {cpu} " if args.pin else ""
 
 
-def iperf(args, i, dev, dur, extra):
-    cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}iperf3 -c {server_ip(i, dev)} "
+def iperf(args, dev, dur, extra):
+    cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}iperf3 -c {server_ip(dev)} "
            f"-p 5201 -t {dur} -J {extra}")
     for attempt in range(3):
         r = sh(cmd, check=False, timeout=dur + 60)
@@ -206,9 +206,9 @@ def iperf(args, i, dev, dur, extra):
     return None
 
 
-def rx_counters(i, dev):
+def rx_counters(dev):
     """(packets, bytes) the receiving end has counted: what a driver's per-packet work scales with."""
-    ns, name = (ns_a(dev), "lo") if dev == "lo" else (ns_b(dev), f"by{i}")
+    ns, name = (ns_a(dev), "lo") if dev == "lo" else (ns_b(dev), f"by{slot(dev)}")
     r = sh(f"ip -n {ns} -s -j link show {name}", check=False)
     try:
         rx = json.loads(r.stdout)[0]["stats64"]["rx"]
@@ -217,11 +217,11 @@ def rx_counters(i, dev):
         return None
 
 
-def run_tcp(args, i, dev, dur, streams):
-    before = rx_counters(i, dev)
+def run_tcp(args, dev, dur, streams):
+    before = rx_counters(dev)
     t0 = time.monotonic()
-    end = iperf(args, i, dev, dur, f"-P {streams} -O 1")
-    after = rx_counters(i, dev)
+    end = iperf(args, dev, dur, f"-P {streams} -O 1")
+    after = rx_counters(dev)
     if before and after and after[0] > before[0]:
         pkts, nbytes = after[0] - before[0], after[1] - before[1]
         log(f"{dev}: tcp{streams} receiver counted {pkts / (time.monotonic() - t0) / 1e3:.2f} "
@@ -229,9 +229,9 @@ def run_tcp(args, i, dev, dur, streams):
     return end and end["sum_received"]["bits_per_second"] / 1e6
 
 
-def run_udp(args, i, dev, dur):
+def run_udp(args, dev, dur):
     # Receiver side: bytes the server received / 64 / its measured time.
-    end = iperf(args, i, dev, dur, "-u -l 64 -b 0")
+    end = iperf(args, dev, dur, "-u -l 64 -b 0")
     if not end:
         return None
     rx, tx = end["sum_received"], end["sum_sent"]
@@ -239,9 +239,9 @@ def run_udp(args, i, dev, dur):
     return rx["bytes"] / 64 / rx["seconds"] / 1e3
 
 
-def run_latency(args, i, dev, dur):
+def run_latency(args, dev, dur):
     cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}sockperf ping-pong "
-           f"-i {server_ip(i, dev)} -p 11111 -t {dur} -m 64")
+           f"-i {server_ip(dev)} -p 11111 -t {dur} -m 64")
     r = sh(cmd, check=False, timeout=dur + 60)
     pct = dict(re.findall(r"percentile (\d+\.\d+) =\s+([\d.]+)", r.stdout + r.stderr))
     if "50.000" not in pct:
@@ -325,7 +325,6 @@ def main():
                 log(f"round {rnd + 1}: pairs made afresh in {time.monotonic() - t0:.1f} s ({where})")
             for w in wanted:
                 for dev in order:
-                    i = -1 if dev == "lo" else slot(dev)
                     if base(dev) in RVETH_KINDS:
                         use_rveth(args, dev)
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
@@ -340,19 +339,19 @@ def main():
                                                 stderr=subprocess.DEVNULL)
                         time.sleep(5)  # perf itself takes seconds to start under TCG
                     if w == "tcp1":
-                        v = run_tcp(args, i, dev, args.duration, 1)
+                        v = run_tcp(args, dev, args.duration, 1)
                         record(rnd, "tcp1", dev, v)
                         log(f"{tag} {v or 0:9.1f} Mbit/s")
                     elif w == "tcp4":
-                        v = run_tcp(args, i, dev, args.duration, 4)
+                        v = run_tcp(args, dev, args.duration, 4)
                         record(rnd, "tcp4", dev, v)
                         log(f"{tag} {v or 0:9.1f} Mbit/s")
                     elif w == "udp64":
-                        v = run_udp(args, i, dev, args.duration)
+                        v = run_udp(args, dev, args.duration)
                         record(rnd, "udp64", dev, v)
                         log(f"{tag} {v or 0:9.1f} kpps received")
                     elif w == "lat":
-                        v = run_latency(args, i, dev, args.duration)
+                        v = run_latency(args, dev, args.duration)
                         if v:
                             record(rnd, "lat_p50", dev, v[0])
                             record(rnd, "lat_p99", dev, v[1])
