@@ -13,6 +13,7 @@ apt_pkgs=(
   qemu-system-x86 busybox-static udev
   iproute2 iputils-ping ethtool iperf3 nftables tcpdump socat sockperf conntrack procps strace
   python3-venv
+  libbpf-dev bpftool xdp-tools
 )
 missing=()
 for p in "${apt_pkgs[@]}"; do
@@ -37,10 +38,10 @@ if ! command -v bindgen >/dev/null || ! bindgen --version | grep -q '^bindgen 0\
 fi
 
 # pytest-xdist: the guest runs the selftests that keep to their own namespaces side by side.
-if [ ! -x "$RVETH_VENV/bin/vng" ] || ! "$RVETH_VENV/bin/python3" -c 'import pytest, xdist' 2>/dev/null
+if [ ! -x "$RVETH_VENV/bin/vng" ] || ! "$RVETH_VENV/bin/python3" -c 'import pytest, xdist, pyroute2, scapy' 2>/dev/null
 then
-  step "pip: virtme-ng, pytest and pytest-xdist into $RVETH_VENV"
+  step "pip: virtme-ng, pytest, pytest-xdist, pyroute2 and scapy into $RVETH_VENV"
   python3 -m venv "$RVETH_VENV"
-  "$RVETH_VENV/bin/pip" install -q virtme-ng pytest pytest-xdist
+  "$RVETH_VENV/bin/pip" install -q virtme-ng pytest pytest-xdist pyroute2 scapy
 fi
 step "host tools ready"

@@ -27,5 +27,8 @@ args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH
       --qemu-opts="-accel tcg,thread=${RVETH_VM_TCG:-multi}" --append "no5lvl root=/dev/root $rootflags ${RVETH_VM_APPEND:-}"
       --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
-if [ $# -gt 0 ]; then args+=(--exec "$*"); fi
+# A plugin installed elsewhere (RVETH_IP_LIB_DIR, see plugin.sh) is where the guest's ip looks.
+cmd="$*"
+[ -n "${RVETH_IP_LIB_DIR:-}" ] && [ -n "$cmd" ] && cmd="IP_LIB_DIR=$RVETH_IP_LIB_DIR $cmd"
+if [ -n "$cmd" ]; then args+=(--exec "$cmd"); fi
 exec timeout --foreground "${RVETH_VM_TIMEOUT:-4000}" vng "${args[@]}"
