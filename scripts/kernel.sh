@@ -34,6 +34,10 @@ case "$flavour" in
 esac
 key=$( { echo "$pkgver"; cat "$frag_base" "$frag_flavour"; rustc --version; echo "$ccver"; } | sha256sum | cut -c1-12)
 out="$RVETH_CACHE/build/$flavour-$key"
+# One build per tree at a time: a second caller waits for the first and then finds it cached.
+mkdir -p "$RVETH_CACHE/build"
+exec 9>"$out.lock"
+flock 9
 if [ -f "$out/.rveth-built" ]; then
   log "cached $flavour kernel: $out"
   echo "$out"; exit 0
