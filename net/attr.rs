@@ -41,12 +41,6 @@ impl<'a> Attr<'a> {
         unsafe { core::slice::from_raw_parts(self.payload_ptr(), len) }
     }
 
-    /// The payload as a native-endian `u32`, if it is exactly four bytes.
-    pub fn as_u32(&self) -> Option<u32> {
-        let p: [u8; 4] = self.payload().try_into().ok()?;
-        Some(u32::from_ne_bytes(p))
-    }
-
     /// The attributes nested in this one's payload, in order. Each item is the nested
     /// attribute's type (flags masked off) and payload; a truncated or malformed nested
     /// attribute ends the iteration with an `Err`.
@@ -199,7 +193,8 @@ impl<'a> ExtAck<'a> {
     pub fn message_attr(&self, msg: &'static CStr, attr: Attr<'_>) {
         self.message(msg);
         if !self.0.is_null() {
-            // SAFETY: as above; `attr` lies in the request the extack describes.
+            // SAFETY: a valid extack (type invariant); `attr` lies in the request the extack
+            // describes.
             unsafe { (*self.0).bad_attr = attr.as_raw() };
         }
     }
@@ -298,7 +293,8 @@ impl MsgWriter<'_> {
                 Ok(())
             }
             Err(e) => {
-                // SAFETY: as above; trims the message back to before the nest.
+                // SAFETY: `start` opened the nest in this message; trims the message back to
+                // before it.
                 unsafe { bindings::rnet_nla_nest_cancel(self.0, start) };
                 Err(e)
             }

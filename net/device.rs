@@ -16,7 +16,7 @@ use super::{
     rtnl::Rtnl,
     skbuff::SkBuff,
 };
-use core::{marker::PhantomData, mem::MaybeUninit, ops::Deref};
+use core::{marker::PhantomData, mem::MaybeUninit, ops::Deref, ptr, sync::atomic::AtomicU32};
 use kernel::{
     build_error,
     error::{from_result, to_result, VTABLE_DEFAULT_ERROR},
@@ -97,12 +97,6 @@ impl NetDevice {
         state & (1 << bindings::netdev_state_t___LINK_STATE_START) != 0
     }
 
-    /// Whether the device has carrier.
-    pub fn carrier_ok(&self) -> bool {
-        // SAFETY: the device is valid.
-        unsafe { bindings::rnet_netif_carrier_ok(self.as_raw()) }
-    }
-
     /// Signals carrier (link up).
     pub fn carrier_on(&self) {
         // SAFETY: the device is valid; `netif_carrier_on` may be called from any context.
@@ -124,14 +118,9 @@ impl NetDevice {
 
     /// Counts a received packet of `len` bytes (per-cpu `tstats`).
     pub fn count_rx(&self, len: u32) {
-        // SAFETY: as for `count_tx`; receive runs in softirq context.
+        // SAFETY: the device is valid and uses `tstats` (set in setup by `set_sw_stats`);
+        // receive runs in softirq context, where the per-cpu counters may be updated.
         unsafe { bindings::rnet_dev_sw_netstats_rx_add(self.as_raw(), len) }
-    }
-
-    /// Counts a packet the device dropped on receive (`rx_dropped`).
-    pub fn count_rx_dropped(&self) {
-        // SAFETY: the device is valid; core stats are per-cpu and lock-free.
-        unsafe { bindings::rnet_dev_core_stats_rx_dropped_inc(self.as_raw()) }
     }
 
     /// The number of receive queues in use.
@@ -143,11 +132,10 @@ impl NetDevice {
 
     /// Sets how many receive and transmit queues are in use (at most the allocated counts).
     pub fn set_real_num_queues(&self, rx: u32, tx: u32, _rtnl: &Rtnl) -> Result {
-        // SAFETY: a registered device; RTNL is held, as both calls require.
-        unsafe {
-            to_result(bindings::netif_set_real_num_rx_queues(self.as_raw(), rx))?;
-            to_result(bindings::netif_set_real_num_tx_queues(self.as_raw(), tx))
-        }
+        // SAFETY: a valid device; RTNL is held (`_rtnl`), as the call requires.
+        to_result(unsafe { bindings::netif_set_real_num_rx_queues(self.as_raw(), rx) })?;
+        // SAFETY: a valid device; RTNL is held (`_rtnl`), as the call requires.
+        to_result(unsafe { bindings::netif_set_real_num_tx_queues(self.as_raw(), tx) })
     }
 
     /// Transmit queues in use.
@@ -207,71 +195,72 @@ impl<'a> DeviceSetup<'a> {
 
     /// Sets Ethernet defaults (`ether_setup`): type, header ops, MTU 1500, broadcast address.
     pub fn ether_setup(&mut self) {
-        // SAFETY: the device is valid and exclusively ours (type invariant).
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::ether_setup(self.raw()) }
     }
 
     /// Gives the device a random, locally administered MAC address.
     pub fn random_mac(&mut self) {
-        // SAFETY: as above.
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_eth_hw_addr_random(self.raw()) }
     }
 
     /// Sets the MTU range accepted by the core's MTU checks.
     pub fn set_mtu_range(&mut self, min: u32, max: u32) {
-        // SAFETY: as above; plain field writes.
-        unsafe {
-            (*self.raw()).min_mtu = min;
-            (*self.raw()).max_mtu = max;
-        }
+        let dev = self.raw();
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant): plain field writes.
+        unsafe { (*dev).min_mtu = min };
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant): plain field writes.
+        unsafe { (*dev).max_mtu = max };
     }
 
     /// Sets the active (`features`), user-changeable (`hw_features`), encapsulation
     /// (`hw_enc_features`) and VLAN-device (`vlan_features`) feature sets. The core adds GRO
     /// and GSO (on, user-changeable) at registration.
     pub fn set_features(&mut self, active: Features, hw: Features, enc: Features, vlan: Features) {
-        // SAFETY: as above; plain field writes.
+        let dev = self.raw();
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant): plain field writes.
         unsafe {
-            (*self.raw()).features = active.0;
-            (*self.raw()).hw_features = hw.0;
-            (*self.raw()).hw_enc_features = enc.0;
-            (*self.raw()).vlan_features = vlan.0;
+            (*dev).features = active.0;
+            (*dev).hw_features = hw.0;
+            (*dev).hw_enc_features = enc.0;
+            (*dev).vlan_features = vlan.0;
         }
     }
 
     /// Lets GSO build packets up to the largest size the stack supports (`GSO_MAX_SIZE`).
     pub fn set_tso_max_size_unlimited(&mut self) {
-        // SAFETY: as above.
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_netdev_set_tso_max_unlimited(self.raw()) }
     }
 
     /// Adds private flags.
     pub fn add_priv_flags(&mut self, flags: PrivFlags) {
-        // SAFETY: as above.
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_netdev_add_priv_flags(self.raw(), flags.0) }
     }
 
     /// Removes private flags.
     pub fn remove_priv_flags(&mut self, flags: PrivFlags) {
-        // SAFETY: as above.
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_netdev_remove_priv_flags(self.raw(), flags.0) }
     }
 
     /// Installs `T`'s ethtool operations.
     pub fn set_ethtool_ops<T: EthtoolOps>(&mut self) {
-        // SAFETY: as above; the ops table is a `'static` constant.
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant); the ops table is `'static`.
         unsafe { (*self.raw()).ethtool_ops = &ethtool::Adapter::<T>::OPS };
     }
 
     /// Marks the transmit path as lockless (`lltx`): the driver does its own locking.
     pub fn set_lltx(&mut self) {
-        // SAFETY: as above.
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_netdev_set_lltx(self.raw()) }
     }
 
     /// Lets the core keep per-cpu rx/tx packet and byte counters (`tstats`).
     pub fn set_sw_stats(&mut self) {
-        // SAFETY: as above.
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_netdev_set_tstats(self.raw()) }
     }
 }
@@ -403,6 +392,9 @@ pub trait DeviceOps: Sized + 'static {
     /// Per-device driver state, stored in the device's private area.
     type Private: Send + Sync;
 
+    /// The driver's operations table, a `static` of the driver (see [`DeviceOpsTable`]).
+    fn ops_table() -> &'static DeviceOpsTable<Self>;
+
     /// Initialises the private state; called when the device is registered (`ndo_init`).
     fn init(dev: &NetDevice) -> impl PinInit<Self::Private, Error>;
 
@@ -459,28 +451,20 @@ impl<T: DeviceOps> Device<T> {
 
     /// `dev` as a `T` device, if `T` drives it and its private state is initialised.
     pub fn downcast(dev: &NetDevice) -> Option<&Self> {
-        // SAFETY: `dev` is valid; `netdev_ops` is set before registration and never changes.
+        // SAFETY: `dev` is a valid device (type invariant of `NetDevice`); `netdev_ops` is set
+        // before registration and not changed after.
         let ops = unsafe { (*dev.as_raw()).netdev_ops };
-        if ops.is_null() {
+        // `T`'s table is a `static` of the driver: its address is `T`'s alone (a `const`, or
+        // the address of a generic function, may be duplicated or merged).
+        if !ptr::eq(ops, T::ops_table().as_raw()) {
             return None;
         }
-        // Our `ndo_init` identifies `T`'s devices: it is generic over `T`, so no other driver's
-        // ops (in this module or any other) point at it.
-        // SAFETY: a non-null `netdev_ops` points to a valid ops table.
-        let ours = match unsafe { (*ops).ndo_init } {
-            Some(f) => {
-                let ours: unsafe extern "C" fn(_) -> _ = Adapter::<T>::init_callback;
-                f as usize == ours as usize
-            }
-            None => false,
-        };
-        if !ours {
-            return None;
-        }
-        // SAFETY: our `ndo_init` means `attach` set the device up with a `PrivSlot`; `ready` is
-        // set once by `ndo_init` and cleared by the destructor after the last user is gone.
+        // SAFETY: only `Adapter::<T>::attach` installs `T`'s table, on a device allocated
+        // with a `PrivSlot<T::Private>` as its private area. `ready` is set once by `ndo_init`,
+        // before the device is listed anywhere a `&NetDevice` can come from, and cleared by
+        // the destructor after the last user is gone.
         let ready = unsafe { (*PrivSlot::<T::Private>::of(dev.as_raw())).ready };
-        // SAFETY: checked above: `T`'s ops and initialised private state.
+        // SAFETY: `T`'s ops (checked above) and initialised private state (`ready`).
         ready.then(|| unsafe { Self::from_raw(dev.as_raw()) })
     }
 
@@ -490,6 +474,13 @@ impl<T: DeviceOps> Device<T> {
         let end = start + core::mem::size_of::<T::Private>();
         let at = item as *const U as usize;
         at >= start && at + core::mem::size_of::<U>() <= end
+    }
+
+    /// Where the ethtool glue keeps the statistics count it last reported.
+    pub(crate) fn ethtool_stats_count(&self) -> &AtomicU32 {
+        // SAFETY: by the type invariant the private area is a `PrivSlot<T::Private>`, which
+        // lives as long as the device.
+        unsafe { &(*PrivSlot::<T::Private>::of(self.as_raw())).ethtool_stats }
     }
 
     /// The driver's private state.
@@ -503,10 +494,13 @@ impl<T: DeviceOps> Device<T> {
     }
 }
 
-/// Layout of the private area: the state plus whether it has been initialised.
+/// Layout of the private area: the state, whether it has been initialised, and what the
+/// abstractions keep per device.
 #[repr(C)]
 pub(crate) struct PrivSlot<P> {
     ready: bool,
+    /// The statistics count the last `get_sset_count` returned (see `ethtool`).
+    ethtool_stats: AtomicU32,
     data: MaybeUninit<P>,
 }
 
@@ -518,6 +512,37 @@ impl<P> PrivSlot<P> {
         // SAFETY: the caller guarantees the private area holds a `PrivSlot<P>`; it starts at
         // the `priv` flexible array (`netdev_priv`), whose address is all we take here.
         unsafe { core::ptr::addr_of!((*dev).priv_).cast::<Self>().cast_mut() }
+    }
+}
+
+/// The `net_device_ops` table of driver `T`.
+///
+/// Declare it as a `static` of the driver and return it from [`DeviceOps::ops_table`]:
+/// generic statics do not exist, and only a `static` has an address of its own, which is how
+/// [`Device::downcast`] recognises `T`'s devices.
+///
+/// ```ignore
+/// static OPS: DeviceOpsTable<MyDriver> = DeviceOpsTable::new();
+/// ```
+pub struct DeviceOpsTable<T: DeviceOps>(bindings::net_device_ops, PhantomData<T>);
+
+// SAFETY: a table of function pointers, built at compile time and never written.
+unsafe impl<T: DeviceOps> Sync for DeviceOpsTable<T> {}
+
+impl<T: DeviceOps> DeviceOpsTable<T> {
+    /// `T`'s operations.
+    pub const fn new() -> Self {
+        Self(Adapter::<T>::OPS, PhantomData)
+    }
+
+    fn as_raw(&self) -> *const bindings::net_device_ops {
+        &self.0
+    }
+}
+
+impl<T: DeviceOps> Default for DeviceOpsTable<T> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -554,7 +579,7 @@ impl<T: DeviceOps> Adapter<T> {
     pub(crate) unsafe fn attach(dev: *mut bindings::net_device) {
         // SAFETY: the caller guarantees exclusive access to an unregistered device.
         unsafe {
-            (*dev).netdev_ops = &Self::OPS;
+            (*dev).netdev_ops = T::ops_table().as_raw();
             bindings::rnet_netdev_set_destructor(dev, Some(Self::destructor_callback));
         }
     }
@@ -572,7 +597,9 @@ impl<T: DeviceOps> Adapter<T> {
             // SAFETY: the slot is zeroed (never initialised) and lies in `netdev_priv` memory,
             // which does not move until `free_netdev`; on error nothing was initialised.
             unsafe { init.__pinned_init((*slot).data.as_mut_ptr())? };
-            // SAFETY: the slot is ours; `ready` is only read by the destructor below.
+            // INVARIANT: the data is initialised; from here `Device::<T>` may be made of the
+            // device (`downcast` checks `ready`).
+            // SAFETY: the device is not listed yet, so nobody else reads the slot.
             unsafe { (*slot).ready = true };
             Ok(0)
         })
@@ -584,12 +611,13 @@ impl<T: DeviceOps> Adapter<T> {
     unsafe extern "C" fn destructor_callback(dev: *mut bindings::net_device) {
         // SAFETY: called once the device is unused (or registration failed after init).
         let slot = unsafe { PrivSlot::<T::Private>::of(dev) };
-        // SAFETY: `ready` says the data was initialised; it is dropped exactly once.
-        unsafe {
-            if (*slot).ready {
-                (*slot).ready = false;
-                (*slot).data.assume_init_drop();
-            }
+        // SAFETY: the destructor runs once the device is unused, so nothing else accesses
+        // the slot; `ready` says whether `ndo_init` initialised the data.
+        let slot = unsafe { &mut *slot };
+        if slot.ready {
+            slot.ready = false;
+            // SAFETY: initialised (`ready`), and dropped exactly once: `ready` is now clear.
+            unsafe { slot.data.assume_init_drop() };
         }
     }
 
@@ -597,10 +625,12 @@ impl<T: DeviceOps> Adapter<T> {
     ///
     /// Only the kernel calls this, as the `uninit` callback, with valid arguments.
     unsafe extern "C" fn uninit_callback(dev: *mut bindings::net_device) {
-        // SAFETY: `ndo_uninit` only runs after a successful `ndo_init`.
-        T::uninit(unsafe { Device::from_raw(dev) }, unsafe {
-            &Rtnl::assume_held()
-        })
+        // SAFETY: `ndo_uninit` only runs after a successful `ndo_init`, on a device `attach`
+        // set up with `T`'s ops.
+        let dev = unsafe { Device::from_raw(dev) };
+        // SAFETY: the core calls `ndo_uninit` with RTNL held, for the whole call.
+        let rtnl = unsafe { Rtnl::assume_held() };
+        T::uninit(dev, &rtnl)
     }
 
     /// # Safety
@@ -608,10 +638,11 @@ impl<T: DeviceOps> Adapter<T> {
     /// Only the kernel calls this, as the `open` callback, with valid arguments.
     unsafe extern "C" fn open_callback(dev: *mut bindings::net_device) -> ffi::c_int {
         from_result(|| {
-            // SAFETY: a registered device; `ndo_init` succeeded.
-            T::open(unsafe { Device::from_raw(dev) }, unsafe {
-                &Rtnl::assume_held()
-            })?;
+            // SAFETY: a registered device set up by `attach`, so `ndo_init` succeeded.
+            let dev = unsafe { Device::from_raw(dev) };
+            // SAFETY: the core calls `ndo_open` with RTNL held, for the whole call.
+            let rtnl = unsafe { Rtnl::assume_held() };
+            T::open(dev, &rtnl)?;
             Ok(0)
         })
     }
@@ -621,10 +652,11 @@ impl<T: DeviceOps> Adapter<T> {
     /// Only the kernel calls this, as the `stop` callback, with valid arguments.
     unsafe extern "C" fn stop_callback(dev: *mut bindings::net_device) -> ffi::c_int {
         from_result(|| {
-            // SAFETY: a registered device; `ndo_init` succeeded.
-            T::stop(unsafe { Device::from_raw(dev) }, unsafe {
-                &Rtnl::assume_held()
-            })?;
+            // SAFETY: a registered device set up by `attach`, so `ndo_init` succeeded.
+            let dev = unsafe { Device::from_raw(dev) };
+            // SAFETY: the core calls `ndo_stop` with RTNL held, for the whole call.
+            let rtnl = unsafe { Rtnl::assume_held() };
+            T::stop(dev, &rtnl)?;
             Ok(0)
         })
     }

@@ -28,11 +28,6 @@ void rnet_eth_hw_addr_random(struct net_device *dev)
 	eth_hw_addr_random(dev);
 }
 
-bool rnet_netif_carrier_ok(const struct net_device *dev)
-{
-	return netif_carrier_ok(dev);
-}
-
 void rnet_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len)
 {
 	dev_sw_netstats_rx_add(dev, len);
@@ -158,11 +153,6 @@ void rnet_netdev_set_tso_max_unlimited(struct net_device *dev)
 	netif_set_tso_max_size(dev, GSO_MAX_SIZE);
 }
 
-void rnet_dev_core_stats_rx_dropped_inc(struct net_device *dev)
-{
-	dev_core_stats_rx_dropped_inc(dev);
-}
-
 void rnet_local_bh_disable(void)
 {
 	local_bh_disable();
@@ -228,16 +218,6 @@ void rnet_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
 void rnet_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
 {
 	nla_nest_cancel(skb, start);
-}
-
-bool rnet_net_eq(const struct net *a, const struct net *b)
-{
-	return net_eq(a, b);
-}
-
-unsigned int rnet_net_inum(const struct net *net)
-{
-	return net->ns.inum;
 }
 
 /*

@@ -13,7 +13,6 @@
 
 struct net *rnet_dev_net(const struct net_device *dev);
 void rnet_eth_hw_addr_random(struct net_device *dev);
-bool rnet_netif_carrier_ok(const struct net_device *dev);
 void rnet_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
 bool rnet_netif_rx_counted(struct sk_buff *skb, struct net_device *from,
 			   struct net_device *to, unsigned int len);
@@ -39,7 +38,6 @@ struct net_device *rnet_napi_dev(const struct napi_struct *napi);
 void rnet_put_net(struct net *net);
 void rnet_netdev_remove_priv_flags(struct net_device *dev, unsigned long long flags);
 void rnet_netdev_set_tso_max_unlimited(struct net_device *dev);
-void rnet_dev_core_stats_rx_dropped_inc(struct net_device *dev);
 void rnet_local_bh_disable(void);
 void rnet_local_bh_enable(void);
 struct net *rnet_seq_file_single_net(struct seq_file *seq);
@@ -54,7 +52,5 @@ bool rnet_skb_vlan_tag_present(const struct sk_buff *skb);
 struct nlattr *rnet_nla_nest_start(struct sk_buff *skb, int attrtype);
 void rnet_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 void rnet_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
-bool rnet_net_eq(const struct net *a, const struct net *b);
-unsigned int rnet_net_inum(const struct net *net);
 
 #endif

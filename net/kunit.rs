@@ -36,16 +36,35 @@ pub const fn case_end() -> bindings::kunit_case {
     unsafe { MaybeUninit::zeroed().assume_init() }
 }
 
-/// Builds a `kunit_suite` named `name` over the zero-terminated `cases`.
+/// Builds a `kunit_suite` over the zero-terminated `cases`, named `name`, or
+/// `<module>_<name>` when `module` (a NUL-terminated module name) is not empty: a suite of
+/// code compiled into several modules needs a name of its own in each.
 #[doc(hidden)]
-pub const fn suite(name: &'static str, cases: *mut bindings::kunit_case) -> bindings::kunit_suite {
+pub const fn suite(
+    module: &[u8],
+    name: &'static str,
+    cases: *mut bindings::kunit_case,
+) -> bindings::kunit_suite {
     // SAFETY: all-zero is a valid `kunit_suite`.
     let mut s: bindings::kunit_suite = unsafe { MaybeUninit::zeroed().assume_init() };
-    let bytes = name.as_bytes();
-    let mut i = 0;
     // Leave at least one NUL at the end of the 256-byte name.
-    while i < bytes.len() && i < s.name.len() - 1 {
-        s.name[i] = bytes[i];
+    let room = s.name.len() - 1;
+    let mut at = 0;
+    let mut i = 0;
+    while i < module.len() && module[i] != 0 && at < room {
+        s.name[at] = module[i];
+        at += 1;
+        i += 1;
+    }
+    if at > 0 && at < room {
+        s.name[at] = b'_';
+        at += 1;
+    }
+    let bytes = name.as_bytes();
+    i = 0;
+    while i < bytes.len() && at < room {
+        s.name[at] = bytes[i];
+        at += 1;
         i += 1;
     }
     s.test_cases = cases;
@@ -135,10 +154,18 @@ macro_rules! kassert_eq {
 ///
 /// ```ignore
 /// kunit_suite!(rveth_queue, [maps_in_range, wraps_around]);
+/// // Code built into several modules (net/): named `<module>_net_ethtool`.
+/// kunit_suite!(module_prefixed net_ethtool, [bounded]);
 /// ```
 #[macro_export]
 macro_rules! kunit_suite {
+    (module_prefixed $suite:ident, [$($case:ident),+ $(,)?]) => {
+        $crate::kunit_suite!(@build $crate::__LOG_PREFIX, $suite, [$($case),+]);
+    };
     ($suite:ident, [$($case:ident),+ $(,)?]) => {
+        $crate::kunit_suite!(@build b"", $suite, [$($case),+]);
+    };
+    (@build $module:expr, $suite:ident, [$($case:ident),+]) => {
         #[cfg(CONFIG_KUNIT)]
         const _: () = {
             use kernel::bindings;
@@ -168,6 +195,7 @@ macro_rules! kunit_suite {
             }
 
             static mut SUITE: bindings::kunit_suite = $crate::net::kunit::suite(
+                $module,
                 stringify!($suite),
                 core::ptr::addr_of_mut!(CASES).cast(),
             );

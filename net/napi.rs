@@ -47,7 +47,8 @@ pub struct NapiQueue<Q: NapiPoll> {
 
 // SAFETY: the kernel synchronises `napi_struct` state with atomic bit operations.
 unsafe impl<Q: NapiPoll> Send for NapiQueue<Q> {}
-// SAFETY: as above; `Q` is `Sync`.
+// SAFETY: shared access reaches `napi` only through kernel calls that synchronise with
+// atomic bit operations, the flags are atomic, and `Q` is `Sync`.
 unsafe impl<Q: NapiPoll> Sync for NapiQueue<Q> {}
 
 impl<Q: NapiPoll> NapiQueue<Q> {

@@ -6,7 +6,7 @@
 //!
 //! Two kinds of registration:
 //! - [`NetHook`]: a hook of a protocol family in one network namespace (e.g. IPv4
-//!   `PRE_ROUTING`), typically owned by per-namespace state (see [`super::pernet`]);
+//!   `PRE_ROUTING`), owned by that namespace's per-namespace state (see [`super::pernet`]);
 //! - [`IngressHook`]: a device's `NF_NETDEV_INGRESS` hook, embedded in the private state of
 //!   the device it guards. It runs for every packet the device receives, before a bridge,
 //!   the IP layer or connection tracking see it, and it stays on the device when the device
@@ -19,6 +19,7 @@ use super::{
     bindings,
     device::{Device, DeviceOps},
     netns::Net,
+    pernet::NetInit,
     rcu,
     rtnl::Rtnl,
     skbuff::Packet,
@@ -82,55 +83,73 @@ pub trait NetHookHandler: Send + Sync + 'static {
 
 /// A hook registered in one network namespace, calling `H` for every packet at its point.
 ///
+/// Made from the namespace's [`NetInit`] and borrowing it for `'net`, so it can only be kept
+/// in that namespace's per-namespace state, which is dropped before the namespace is.
+///
 /// # Invariants
 ///
-/// While `registered` is set, `ops` is registered in `net`, with `priv` pointing to `self`.
+/// `ops` is registered in `net`, which stays alive for `'net`, with `priv` pointing to
+/// `self`.
 #[pin_data(PinnedDrop)]
-pub struct NetHook<H: NetHookHandler> {
+pub struct NetHook<'net, H: NetHookHandler> {
     #[pin]
     ops: Opaque<bindings::nf_hook_ops>,
     net: *mut bindings::net,
     handler: H,
+    _net: PhantomData<&'net NetInit>,
 }
 
-// SAFETY: the ops are only touched at registration and unregistration; the handler is `Sync`.
-unsafe impl<H: NetHookHandler> Send for NetHook<H> {}
-// SAFETY: as above; shared access only reaches `handler`.
-unsafe impl<H: NetHookHandler> Sync for NetHook<H> {}
+// SAFETY: the ops are only touched at registration and unregistration (any thread); the
+// handler is `Send`.
+unsafe impl<H: NetHookHandler> Send for NetHook<'_, H> {}
+// SAFETY: shared access only reaches `handler`, which is `Sync`.
+unsafe impl<H: NetHookHandler> Sync for NetHook<'_, H> {}
 
-impl<H: NetHookHandler> NetHook<H> {
+impl<'net, H: NetHookHandler> NetHook<'net, H> {
     /// Registers `handler` at `point` in `net`, ordered by `priority` (lower runs first).
-    ///
-    /// The hook must not outlive `net`: keep it in `net`'s per-namespace state.
     pub fn new(
-        net: &Net,
+        net: &'net NetInit,
         point: HookPoint,
         priority: i32,
         handler: H,
     ) -> impl PinInit<Self, Error> {
         let raw_net = net.as_raw();
         let (pf, hooknum) = point.family_and_num();
-        // SAFETY: on success the ops are registered with `priv` pointing at the initialised
-        // `Self`; on failure nothing stays registered and `handler` is dropped by the caller's
-        // error path (it was never written).
-        unsafe {
-            pin_init_from_closure(move |slot: *mut Self| {
-                ptr::addr_of_mut!((*slot).net).write(raw_net);
-                ptr::addr_of_mut!((*slot).handler).write(handler);
-                let ops = Opaque::raw_get(ptr::addr_of!((*slot).ops));
-                ops.write(MaybeUninit::zeroed().assume_init());
-                (*ops).hook = Some(Self::hook_callback);
-                (*ops).priv_ = slot.cast();
-                (*ops).pf = pf;
-                (*ops).hooknum = hooknum;
-                (*ops).priority = priority;
-                let ret = to_result(bindings::nf_register_net_hook(raw_net, ops));
-                if ret.is_err() {
-                    ptr::drop_in_place(ptr::addr_of_mut!((*slot).handler));
-                }
-                ret
-            })
-        }
+        let init = move |slot: *mut Self| {
+            // SAFETY: `slot` is valid for writes (pin-init contract).
+            unsafe { ptr::addr_of_mut!((*slot).net).write(raw_net) };
+            // SAFETY: `slot` is valid for writes (pin-init contract).
+            unsafe { ptr::addr_of_mut!((*slot).handler).write(handler) };
+            // SAFETY: a field of the valid `slot`; `_net` is zero-sized.
+            unsafe { ptr::addr_of_mut!((*slot)._net).write(PhantomData) };
+            // SAFETY: `ops` is a field of the valid `slot`.
+            let ops = unsafe { Opaque::raw_get(ptr::addr_of!((*slot).ops)) };
+            let mut raw: bindings::nf_hook_ops =
+                // SAFETY: all-zero is a valid, unregistered `nf_hook_ops`.
+                unsafe { MaybeUninit::zeroed().assume_init() };
+            raw.hook = Some(Self::hook_callback);
+            raw.priv_ = slot.cast();
+            raw.pf = pf;
+            raw.hooknum = hooknum;
+            raw.priority = priority;
+            // SAFETY: `ops` is valid for writes and pinned (it is in `slot`).
+            unsafe { ops.write(raw) };
+            // INVARIANT: on success `ops` is registered in the live `net` (`'net`) with `priv`
+            // pointing at `slot`, whose other fields are initialised.
+            // SAFETY: `raw_net` is alive for `'net` (`NetInit`); the ops are pinned until
+            // `drop` unregisters them.
+            let ret = to_result(unsafe { bindings::nf_register_net_hook(raw_net, ops) });
+            if ret.is_err() {
+                // SAFETY: written above and not registered anywhere; the caller treats `slot`
+                // as uninitialised after an error.
+                unsafe { ptr::drop_in_place(ptr::addr_of_mut!((*slot).handler)) };
+            }
+            ret
+        };
+        // SAFETY: on success every field of `slot` is initialised and the ops are registered;
+        // on error the only initialised field with a destructor (`handler`) was dropped and
+        // nothing stays registered.
+        unsafe { pin_init_from_closure(init) }
     }
 
     /// The handler.
@@ -147,28 +166,26 @@ impl<H: NetHookHandler> NetHook<H> {
         skb: *mut bindings::sk_buff,
         state: *const bindings::nf_hook_state,
     ) -> ffi::c_uint {
-        // SAFETY: `priv_` is the registered `Self`, alive until a grace period after
-        // unregistration; `skb` is valid for the call; `state->net` is the hook's namespace.
-        let (this, packet, net) = unsafe {
-            (
-                &*priv_.cast::<Self>(),
-                Packet::from_raw(skb),
-                Net::from_raw((*state).net),
-            )
-        };
+        // SAFETY: `priv_` is the registered `Self` (type invariant), alive until a grace
+        // period after unregistration.
+        let this = unsafe { &*priv_.cast::<Self>() };
+        // SAFETY: `skb` is valid and not changed by anyone else for the call.
+        let packet = unsafe { Packet::from_raw(skb) };
+        // SAFETY: `state->net` is the hook's namespace, alive while packets run its hooks.
+        let net = unsafe { Net::from_raw((*state).net) };
         this.handler.hook(net, &packet).as_raw()
     }
 }
 
 #[pinned_drop]
-impl<H: NetHookHandler> PinnedDrop for NetHook<H> {
+impl<H: NetHookHandler> PinnedDrop for NetHook<'_, H> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: registered in `new` (type invariant) in `net`, which outlives the hook.
-        unsafe {
-            bindings::nf_unregister_net_hook(self.net, self.ops.get());
-            // Packets already inside the hook may still use `self`.
-            bindings::synchronize_net();
-        }
+        // SAFETY: registered in `net` (type invariant), which is alive for `'net` and so
+        // now: `self` cannot outlive `'net`.
+        unsafe { bindings::nf_unregister_net_hook(self.net, self.ops.get()) };
+        // Packets already inside the hook may still use `self`.
+        // SAFETY: process context (namespace exit or module unload), outside RCU sections.
+        unsafe { bindings::synchronize_net() };
     }
 }
 
@@ -196,9 +213,11 @@ pub struct IngressHook<T: IngressHandler> {
     _p: PhantomData<T>,
 }
 
-// SAFETY: `ops` is only written under RTNL while unregistered; netfilter reads it under RCU.
+// SAFETY: `ops` is only written under RTNL while unregistered (from any thread); netfilter
+// reads it under RCU.
 unsafe impl<T: IngressHandler> Send for IngressHook<T> {}
-// SAFETY: as above.
+// SAFETY: shared access writes `ops` only under RTNL while it is unregistered, and `on` is
+// atomic.
 unsafe impl<T: IngressHandler> Sync for IngressHook<T> {}
 
 impl<T: IngressHandler> IngressHook<T> {
@@ -229,21 +248,23 @@ impl<T: IngressHandler> IngressHook<T> {
             return Err(EINVAL);
         }
         let ops = self.ops.get();
-        // SAFETY: under RTNL, so `dev_net(dev)` is stable and nobody else writes `ops`, which
-        // is unregistered (`on` is clear). `dev` holds `self`, so both outlive the
-        // registration: it ends in `disable` or in `drop`, before the private area is freed.
-        unsafe {
-            (*ops).hook = Some(Self::hook_callback);
-            (*ops).dev = dev.as_raw();
-            (*ops).priv_ = dev.as_raw().cast();
-            (*ops).pf = bindings::NFPROTO_NETDEV as u8;
-            (*ops).hooknum = bindings::nf_dev_hooks_NF_NETDEV_INGRESS;
-            (*ops).priority = self.priority;
-            to_result(bindings::nf_register_net_hook(
-                bindings::rnet_dev_net(dev.as_raw()),
-                ops,
-            ))?;
-        }
+        // SAFETY: all-zero is a valid, unregistered `nf_hook_ops`.
+        let mut raw: bindings::nf_hook_ops = unsafe { MaybeUninit::zeroed().assume_init() };
+        raw.hook = Some(Self::hook_callback);
+        raw.dev = dev.as_raw();
+        raw.priv_ = dev.as_raw().cast();
+        raw.pf = bindings::NFPROTO_NETDEV as u8;
+        raw.hooknum = bindings::nf_dev_hooks_NF_NETDEV_INGRESS;
+        raw.priority = self.priority;
+        // SAFETY: `ops` is unregistered (`on` is clear) and only written under RTNL, which we
+        // hold: nobody else reads or writes it.
+        unsafe { ops.write(raw) };
+        // SAFETY: under RTNL `dev_net(dev)` is stable; `dev` is valid.
+        let net = unsafe { bindings::rnet_dev_net(dev.as_raw()) };
+        // SAFETY: `dev` holds `self`, so both outlive the registration: it ends in `disable`
+        // or in `drop`, before the private area is freed. Under RTNL.
+        to_result(unsafe { bindings::nf_register_net_hook(net, ops) })?;
+        // INVARIANT: registered on `dev`, which holds `self`; `priv` is `dev`.
         self.on.store(true, Ordering::Relaxed);
         Ok(())
     }
@@ -263,12 +284,16 @@ impl<T: IngressHandler> IngressHook<T> {
             return;
         }
         let ops = self.ops.get();
-        // SAFETY: registered (we cleared `on`) on `(*ops).dev`, which holds `self` and so is
-        // valid; the hook entry sits on the device, found through its current namespace.
-        unsafe {
-            bindings::nf_unregister_net_hook(bindings::rnet_dev_net((*ops).dev), ops);
-            bindings::synchronize_net();
-        }
+        // SAFETY: registered (`on` was set) on `(*ops).dev`, which holds `self` and so is
+        // valid; nobody writes `ops` while it is registered.
+        let dev = unsafe { (*ops).dev };
+        // SAFETY: `dev` is valid and, by the caller's guarantee, stays in its namespace.
+        let net = unsafe { bindings::rnet_dev_net(dev) };
+        // SAFETY: the hook entry sits on the device, found through its current namespace.
+        unsafe { bindings::nf_unregister_net_hook(net, ops) };
+        // Packets already inside the hook may still use the device's state.
+        // SAFETY: process context (under RTNL or dropping an unregistered device's state).
+        unsafe { bindings::synchronize_net() };
     }
 
     /// # Safety
@@ -281,13 +306,10 @@ impl<T: IngressHandler> IngressHook<T> {
         _state: *const bindings::nf_hook_state,
     ) -> ffi::c_uint {
         // SAFETY: `priv_` is a registered `T` device with initialised private state (the
-        // hook lives in it); `skb` is valid for the call.
-        let (dev, packet) = unsafe {
-            (
-                Device::<T>::from_raw(priv_.cast::<bindings::net_device>()),
-                Packet::from_raw(skb),
-            )
-        };
+        // hook lives in it).
+        let dev = unsafe { Device::<T>::from_raw(priv_.cast::<bindings::net_device>()) };
+        // SAFETY: `skb` is valid and not changed by anyone else for the call.
+        let packet = unsafe { Packet::from_raw(skb) };
         let rcu = rcu::Guard::new();
         T::ingress(dev, &packet, &rcu).as_raw()
     }

@@ -18,7 +18,8 @@ pub struct Net(Opaque<bindings::net>);
 
 // SAFETY: namespaces are shared by every CPU; the accessors below are safe from any thread.
 unsafe impl Send for Net {}
-// SAFETY: as above.
+// SAFETY: the accessors below only read fields the kernel lets any CPU read, or walk
+// RCU-protected lists under a read-side section.
 unsafe impl Sync for Net {}
 
 impl Net {
@@ -32,12 +33,6 @@ impl Net {
 
     pub(crate) fn as_raw(&self) -> *mut bindings::net {
         self.0.get()
-    }
-
-    /// The namespace's inode number, as in `/proc/PID/ns/net` and `ip netns identify`.
-    pub fn inum(&self) -> u32 {
-        // SAFETY: a live namespace (type invariant).
-        unsafe { bindings::rnet_net_inum(self.as_raw()) }
     }
 
     /// The devices of this namespace, for the read-side section `guard`.

@@ -4,7 +4,7 @@
 //!
 //! C header: [`include/linux/proc_fs.h`](srctree/include/linux/proc_fs.h)
 
-use super::{bindings, netns::Net};
+use super::{bindings, netns::Net, pernet::NetInit};
 use core::{fmt, marker::PhantomData};
 use kernel::{error::from_result, ffi, prelude::*};
 
@@ -28,33 +28,36 @@ impl fmt::Write for SeqWriter<'_> {
 
 /// `/proc/net/NAME` in one namespace, showing `S`; removed on drop.
 ///
+/// Made from the namespace's [`NetInit`] and borrowing it for `'net`, so it can only be kept
+/// in that namespace's per-namespace state, which is dropped before the namespace is.
+///
 /// # Invariants
 ///
-/// The entry exists in `net`'s `/proc/net`, and `net` outlives `self` (keep the entry in
-/// the namespace's own state).
-pub struct NetProcFile<S: NetProcShow> {
+/// The entry exists in `net`'s `/proc/net`, and `net` is alive for `'net`.
+pub struct NetProcFile<'net, S: NetProcShow> {
     net: *mut bindings::net,
     name: &'static CStr,
-    _p: PhantomData<S>,
+    _p: PhantomData<(S, &'net NetInit)>,
 }
 
-// SAFETY: only names and a namespace pointer, used from process context at drop.
-unsafe impl<S: NetProcShow> Send for NetProcFile<S> {}
+// SAFETY: only a name and a namespace pointer, used at drop from any process context.
+unsafe impl<S: NetProcShow> Send for NetProcFile<'_, S> {}
 // SAFETY: `&NetProcFile` allows nothing.
-unsafe impl<S: NetProcShow> Sync for NetProcFile<S> {}
+unsafe impl<S: NetProcShow> Sync for NetProcFile<'_, S> {}
 
-impl<S: NetProcShow> NetProcFile<S> {
+impl<'net, S: NetProcShow> NetProcFile<'net, S> {
     /// Creates `/proc/net/NAME` (mode 0444) in `net`.
-    ///
-    /// `net` must outlive the file: create it from the namespace's per-namespace state.
-    pub fn new(net: &Net, name: &'static CStr) -> Result<Self> {
-        // SAFETY: `net` is alive; `name` is static; `show_callback` stays valid while the
-        // module is loaded, and the entry is removed (waiting for readers) before that ends.
+    pub fn new(net: &'net NetInit, name: &'static CStr) -> Result<Self> {
+        // SAFETY: `net` is alive (`NetInit`).
+        let dir = unsafe { bindings::rnet_net_proc_dir(net.as_raw()) };
+        // SAFETY: `dir` is `net`'s `/proc/net`; `name` is static; `show_callback` stays valid
+        // while the module is loaded, and the entry is removed (waiting for readers) before
+        // that ends.
         let entry = unsafe {
             bindings::proc_create_net_single(
                 name.as_char_ptr(),
                 0o444,
-                bindings::rnet_net_proc_dir(net.as_raw()),
+                dir,
                 Some(show_callback::<S>),
                 core::ptr::null_mut(),
             )
@@ -62,6 +65,7 @@ impl<S: NetProcShow> NetProcFile<S> {
         if entry.is_null() {
             return Err(ENOMEM);
         }
+        // INVARIANT: the entry was created in `net`, alive for `'net`.
         Ok(Self {
             net: net.as_raw(),
             name,
@@ -70,16 +74,13 @@ impl<S: NetProcShow> NetProcFile<S> {
     }
 }
 
-impl<S: NetProcShow> Drop for NetProcFile<S> {
+impl<S: NetProcShow> Drop for NetProcFile<'_, S> {
     fn drop(&mut self) {
-        // SAFETY: the entry exists in the live `net` (type invariant); removal waits for
-        // readers inside `show`.
-        unsafe {
-            bindings::remove_proc_entry(
-                self.name.as_char_ptr(),
-                bindings::rnet_net_proc_dir(self.net),
-            )
-        };
+        // SAFETY: `net` is alive for `'net` and so now: `self` cannot outlive `'net`.
+        let dir = unsafe { bindings::rnet_net_proc_dir(self.net) };
+        // SAFETY: the entry exists in `dir` (type invariant); removal waits for readers
+        // inside `show`.
+        unsafe { bindings::remove_proc_entry(self.name.as_char_ptr(), dir) };
     }
 }
 

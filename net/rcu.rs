@@ -19,6 +19,11 @@ use core::{
 use kernel::alloc::KBox;
 
 /// An RCU read-side critical section; ends on drop.
+///
+/// # Invariants
+///
+/// The current CPU context is inside an RCU read-side critical section while the guard
+/// lives; `!Send`, since that is a property of this context.
 pub struct Guard(PhantomData<*mut ()>);
 
 impl Guard {
@@ -26,6 +31,7 @@ impl Guard {
     pub fn new() -> Self {
         // SAFETY: always allowed; paired with the unlock in `drop`.
         unsafe { bindings::rnet_rcu_read_lock() };
+        // INVARIANT: the read-side section was just entered.
         Self(PhantomData)
     }
 
@@ -37,6 +43,7 @@ impl Guard {
     /// The caller must be inside an RCU read-side critical section (`rcu_read_lock`, or BH,
     /// preemption or interrupts disabled) for as long as the returned guard lives.
     pub(super) unsafe fn assume_held() -> ManuallyDrop<Self> {
+        // INVARIANT: the caller guarantees the read-side section.
         ManuallyDrop::new(Self(PhantomData))
     }
 }
@@ -49,7 +56,8 @@ impl Default for Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        // SAFETY: paired with the lock in `new`, on the same CPU context (`Guard` is `!Send`).
+        // SAFETY: by the type invariant this context is in the read-side section `new`
+        // entered (a guard from `assume_held` is never dropped: `ManuallyDrop`).
         unsafe { bindings::rnet_rcu_read_unlock() };
     }
 }
@@ -71,10 +79,10 @@ pub struct RcuDevice<T: DeviceOps> {
     _p: PhantomData<T>,
 }
 
-// SAFETY: the pointer is published with release/acquire ordering; `tracker` is only touched by
-// writers, which hold RTNL.
+// SAFETY: the device reference it holds may be dropped from any thread (`netdev_put`).
 unsafe impl<T: DeviceOps> Send for RcuDevice<T> {}
-// SAFETY: as above.
+// SAFETY: shared access reads the pointer atomically (published with release/acquire
+// ordering); `tracker` is only touched by writers, which hold RTNL, and by `drop`.
 unsafe impl<T: DeviceOps> Sync for RcuDevice<T> {}
 
 impl<T: DeviceOps> RcuDevice<T> {
@@ -88,18 +96,21 @@ impl<T: DeviceOps> RcuDevice<T> {
         }
     }
 
-    /// The device, valid for the read-side section `_guard`.
-    pub fn get<'g>(&self, _guard: &'g Guard) -> Option<&'g Device<T>> {
+    /// The device, valid for the read-side section `_guard`, and no longer than `self`.
+    pub fn get<'a>(&'a self, _guard: &'a Guard) -> Option<&'a Device<T>> {
         let p = self.ptr.load(Ordering::Acquire);
         // SAFETY: by the type invariant a non-null `p` is a `T` device with initialised private
-        // state; it is not freed before a grace period after it stops being reachable here.
+        // state; it is not freed before a grace period after it stops being reachable here,
+        // and `_guard` holds a read-side section open for `'a`.
         (!p.is_null()).then(|| unsafe { Device::from_raw(p) })
     }
 
     /// The device, under RTNL (writers cannot change it meanwhile).
-    pub fn get_rtnl<'r>(&self, _rtnl: &'r Rtnl) -> Option<&'r Device<T>> {
+    pub fn get_rtnl<'a>(&'a self, _rtnl: &'a Rtnl) -> Option<&'a Device<T>> {
         let p = self.ptr.load(Ordering::Acquire);
-        // SAFETY: as in `get`; RTNL keeps the reference (and so the device) in place.
+        // SAFETY: by the type invariant a non-null `p` is a `T` device with initialised private
+        // state on which `self` holds a reference; only writers, which hold RTNL as we do
+        // for `'a`, drop it.
         (!p.is_null()).then(|| unsafe { Device::from_raw(p) })
     }
 
@@ -111,15 +122,17 @@ impl<T: DeviceOps> RcuDevice<T> {
         // Readers may briefly see `new` before its reference is taken; the caller's `&Device`
         // keeps it alive meanwhile.
         let old = self.ptr.swap(new, Ordering::AcqRel);
-        // SAFETY: RTNL serialises writers, so nobody else uses `tracker`; `old` held the
-        // reference recorded in it.
-        unsafe {
-            if !old.is_null() {
-                bindings::rnet_netdev_put(old, self.tracker.get());
-            }
-            if !new.is_null() {
-                bindings::rnet_netdev_hold(new, self.tracker.get());
-            }
+        if !old.is_null() {
+            // SAFETY: RTNL serialises writers, so nobody else uses `tracker`; `old` held the
+            // reference recorded in it (type invariant), released here once.
+            unsafe { bindings::rnet_netdev_put(old, self.tracker.get()) };
+        }
+        if !new.is_null() {
+            // INVARIANT: `new` is a registered `T` device (it came from a `&Device<T>`) and
+            // `tracker` now holds a reference on it.
+            // SAFETY: `new` is valid (the caller's `&Device`); RTNL serialises writers, so
+            // nobody else uses `tracker`, which the put above left empty.
+            unsafe { bindings::rnet_netdev_hold(new, self.tracker.get()) };
         }
     }
 }
@@ -134,14 +147,27 @@ impl<T: DeviceOps> Drop for RcuDevice<T> {
     fn drop(&mut self) {
         let old = *self.ptr.get_mut();
         if !old.is_null() {
-            // SAFETY: the reference recorded in `tracker` is released exactly once.
+            // SAFETY: `old` holds the reference recorded in `tracker` (type invariant), and
+            // `&mut self` means no writer runs; it is released exactly once.
             unsafe { bindings::rnet_netdev_put(old, self.tracker.get()) };
         }
     }
 }
 
 /// A nullable, RCU-published owned value: readers see the old or the new value whole, never
-/// a mix; the old value is dropped after a grace period.
+/// a mix; a replaced value is dropped after a grace period.
+///
+/// A reference from [`RcuBox::get`] borrows both the box and the read-side section, so the box
+/// cannot be dropped while one is held:
+///
+/// ```compile_fail
+/// # use crate::net::rcu::{Guard, RcuBox};
+/// let b = RcuBox::<u32>::new();
+/// let guard = Guard::new();
+/// let v = b.get(&guard);
+/// drop(b); // error[E0505]: cannot move out of `b` because it is borrowed
+/// let _ = v;
+/// ```
 ///
 /// # Invariants
 ///
@@ -154,34 +180,43 @@ pub struct RcuBox<T: Send + Sync> {
 impl<T: Send + Sync> RcuBox<T> {
     /// An empty box.
     pub const fn new() -> Self {
+        // INVARIANT: null.
         Self {
             ptr: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
-    /// The current value, valid for the read-side section `_guard`.
-    pub fn get<'g>(&self, _guard: &'g Guard) -> Option<&'g T> {
+    /// The current value, valid for the read-side section `_guard`, and no longer than `self`.
+    pub fn get<'a>(&'a self, _guard: &'a Guard) -> Option<&'a T> {
         let p = self.ptr.load(Ordering::Acquire);
-        // SAFETY: a non-null `p` is a live `KBox` value; it is only freed a grace period
-        // after being replaced, and `_guard` holds a read-side section open.
+        // SAFETY: a non-null `p` is a live `KBox` value owned by `self` (type invariant); a
+        // replaced value is freed only a grace period after it was unpublished, and `_guard`
+        // holds a read-side section open for `'a`. `self` is borrowed for `'a`, so it cannot
+        // be dropped (which frees without a grace period) meanwhile.
         (!p.is_null()).then(|| unsafe { &*p })
     }
 
     /// The current value, under RTNL (no writer can replace it meanwhile).
-    pub fn get_rtnl<'r>(&'r self, _rtnl: &'r Rtnl) -> Option<&'r T> {
+    pub fn get_rtnl<'a>(&'a self, _rtnl: &'a Rtnl) -> Option<&'a T> {
         let p = self.ptr.load(Ordering::Acquire);
-        // SAFETY: as in `get`; writers hold RTNL, which we hold.
+        // SAFETY: a non-null `p` is a live `KBox` value owned by `self` (type invariant); only
+        // writers, which hold RTNL as we do for `'a`, free it, and `self` is borrowed for `'a`.
         (!p.is_null()).then(|| unsafe { &*p })
     }
 
     /// Publishes `new` (or clears), then drops the old value once no reader can see it.
+    ///
+    /// Sleeps (a grace period): call it outside any read-side section, as for
+    /// `synchronize_rcu` (lockdep reports a violation).
     pub fn replace(&self, new: Option<KBox<T>>, _rtnl: &Rtnl) {
+        // INVARIANT: `new` is null or from `KBox::into_raw`, now owned by `self`.
         let new = new.map_or(ptr::null_mut(), KBox::into_raw);
         let old = self.ptr.swap(new, Ordering::AcqRel);
         if !old.is_null() {
-            // SAFETY: waits for readers that may still see `old`.
+            // SAFETY: process context under RTNL; waits for readers that may still see `old`.
             unsafe { bindings::synchronize_net() };
-            // SAFETY: `old` came from `KBox::into_raw` and nobody can reach it any more.
+            // SAFETY: `old` came from `KBox::into_raw` (type invariant); it is unpublished and
+            // every reader that could have seen it has left its read-side section.
             drop(unsafe { KBox::from_raw(old) });
         }
     }
@@ -194,12 +229,16 @@ impl<T: Send + Sync> Default for RcuBox<T> {
 }
 
 impl<T: Send + Sync> Drop for RcuBox<T> {
+    /// Frees the value at once, without a grace period. Readers cannot exist: `get` ties each
+    /// reference to a borrow of the box, which must end before the box is dropped, and a
+    /// reader on another CPU reaches the box only through a reference to its owner, which
+    /// the owner's abstraction keeps valid (e.g. a device's private state is dropped only
+    /// after the device is unregistered and a grace period passed).
     fn drop(&mut self) {
         let p = *self.ptr.get_mut();
         if !p.is_null() {
-            // SAFETY: `p` came from `KBox::into_raw`. The owner drops the box only once readers
-            // can no longer reach it (e.g. device private state, dropped after unregistration
-            // and a grace period), so no read-side section still uses `p`.
+            // SAFETY: `p` came from `KBox::into_raw` and is owned by `self` (type invariant);
+            // `&mut self` proves no reference from `get`/`get_rtnl` is left (see above).
             drop(unsafe { KBox::from_raw(p) });
         }
     }

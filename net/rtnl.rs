@@ -228,16 +228,18 @@ impl<'a, T: LinkOps> NewLink<'a, T> {
                 return Err(e);
             }
         };
-        // SAFETY: `peer` is allocated and unregistered, nobody else knows it.
-        unsafe {
-            if ifmp.is_null() || tbv.get(bindings::IFLA_ADDRESS).is_none() {
-                bindings::rnet_eth_hw_addr_random(peer);
-            }
-            if !ifmp.is_null() && (*self.dev.as_raw()).ifindex != 0 {
-                (*peer).ifindex = (*ifmp).ifi_index;
-            }
-            bindings::netif_inherit_tso_max(peer, self.dev.as_raw());
+        if ifmp.is_null() || tbv.get(bindings::IFLA_ADDRESS).is_none() {
+            // SAFETY: `peer` is allocated and unregistered: nobody else knows it.
+            unsafe { bindings::rnet_eth_hw_addr_random(peer) };
         }
+        // SAFETY: `ifmp` is null or the request's `ifinfomsg`, valid for the call.
+        let peer_ifindex = (!ifmp.is_null()).then(|| unsafe { (*ifmp).ifi_index });
+        if let Some(ifindex) = peer_ifindex.filter(|_| self.dev.ifindex() != 0) {
+            // SAFETY: `peer` is allocated and unregistered: nobody else knows it.
+            unsafe { (*peer).ifindex = ifindex };
+        }
+        // SAFETY: `peer` is unregistered and ours; `self.dev` is valid.
+        unsafe { bindings::netif_inherit_tso_max(peer, self.dev.as_raw()) };
         // SAFETY: under RTNL; `peer` was set up by this kind's `setup`.
         let err = unsafe { bindings::register_netdevice(peer) };
         // SAFETY: the device holds its own reference on its namespace now (or failed).
@@ -342,36 +344,36 @@ impl<T: LinkOps> Registration<T> {
     pub fn new() -> impl PinInit<Self, Error> {
         let ops_init = |slot: *mut Opaque<bindings::rtnl_link_ops>| {
             let ops = Opaque::raw_get(slot);
-            // SAFETY: `slot` is valid for writes and pinned; all-zero is a valid starting
-            // point for `rtnl_link_ops`.
-            unsafe {
-                ops.write(MaybeUninit::zeroed().assume_init());
-                (*ops).kind = T::KIND.as_char_ptr();
-                (*ops).priv_size = Adapter::<T>::PRIV_SIZE;
-                (*ops).setup = Some(setup_callback::<T>);
-                (*ops).newlink = Some(newlink_callback::<T>);
-                if !T::POLICY.is_empty() {
-                    (*ops).policy = Policy::as_raw(T::POLICY);
-                    (*ops).maxtype = (T::POLICY.len() - 1) as ffi::c_uint;
-                }
-                if T::HAS_VALIDATE {
-                    (*ops).validate = Some(validate_callback::<T>);
-                }
-                if T::HAS_DELLINK {
-                    (*ops).dellink = Some(dellink_callback::<T>);
-                }
-                if T::HAS_CHANGELINK {
-                    (*ops).changelink = Some(changelink_callback::<T>);
-                }
-                if T::HAS_FILL_INFO {
-                    (*ops).fill_info = Some(fill_info_callback::<T>);
-                    (*ops).get_size = Some(get_size_callback::<T>);
-                }
-                if T::HAS_LINK_NET_DEVICE {
-                    (*ops).get_link_net = Some(get_link_net_callback::<T>);
-                }
-                to_result(bindings::rtnl_link_register(ops))
+            // SAFETY: all-zero is a valid starting point for `rtnl_link_ops`.
+            let mut raw: bindings::rtnl_link_ops = unsafe { MaybeUninit::zeroed().assume_init() };
+            raw.kind = T::KIND.as_char_ptr();
+            raw.priv_size = Adapter::<T>::PRIV_SIZE;
+            raw.setup = Some(setup_callback::<T>);
+            raw.newlink = Some(newlink_callback::<T>);
+            if !T::POLICY.is_empty() {
+                raw.policy = Policy::as_raw(T::POLICY);
+                raw.maxtype = (T::POLICY.len() - 1) as ffi::c_uint;
             }
+            if T::HAS_VALIDATE {
+                raw.validate = Some(validate_callback::<T>);
+            }
+            if T::HAS_DELLINK {
+                raw.dellink = Some(dellink_callback::<T>);
+            }
+            if T::HAS_CHANGELINK {
+                raw.changelink = Some(changelink_callback::<T>);
+            }
+            if T::HAS_FILL_INFO {
+                raw.fill_info = Some(fill_info_callback::<T>);
+                raw.get_size = Some(get_size_callback::<T>);
+            }
+            if T::HAS_LINK_NET_DEVICE {
+                raw.get_link_net = Some(get_link_net_callback::<T>);
+            }
+            // SAFETY: `slot` is valid for writes and pinned.
+            unsafe { ops.write(raw) };
+            // SAFETY: the ops are initialised and stay pinned until `drop` unregisters them.
+            to_result(unsafe { bindings::rtnl_link_register(ops) })
         };
         // SAFETY: on success `ops` is fully initialised and registered; on error nothing
         // needs dropping (the ops were never registered).
@@ -406,7 +408,7 @@ const fn data_len<T: LinkOps>() -> usize {
 unsafe extern "C" fn setup_callback<T: LinkOps>(dev: *mut bindings::net_device) {
     // SAFETY: rtnl just allocated `dev` with `priv_size` zeroed bytes and has not registered it.
     unsafe { Adapter::<T>::attach(dev) };
-    // SAFETY: as above: nobody else sees the device yet.
+    // SAFETY: `dev` is valid, and unregistered, so nobody else sees it during `setup`.
     let mut setup = unsafe { DeviceSetup::new(NetDevice::from_raw(dev)) };
     T::setup(&mut setup);
 }

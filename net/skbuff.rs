@@ -37,11 +37,6 @@ impl SkBuff {
         ptr
     }
 
-    /// The raw pointer, still owned by `self`.
-    pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
-        self.0.as_ptr()
-    }
-
     /// Length of the packet data in bytes.
     pub fn len(&self) -> u32 {
         // SAFETY: by the type invariant `self.0` is a valid `sk_buff`, owned by us.

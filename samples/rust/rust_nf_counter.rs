@@ -12,9 +12,8 @@
 //! ipv6 3 216
 //! ```
 
-#[allow(dead_code, unreachable_pub)]
 #[path = "../../net/mod.rs"]
-mod net;
+pub mod net;
 
 use core::{
     fmt::Write,
@@ -24,7 +23,7 @@ use kernel::{c_str, prelude::*};
 use net::{
     netfilter::{HookPoint, NetHook, NetHookHandler, Verdict},
     netns::Net,
-    pernet::{self, PernetId, PernetState},
+    pernet::{self, NetInit, Pernet, PernetId},
     proc::{NetProcFile, NetProcShow, SeqWriter},
     skbuff::Packet,
 };
@@ -54,22 +53,27 @@ impl NetHookHandler for Counter {
 
 /// One namespace's hooks and file; dropping it (namespace exit or unload) removes them.
 #[pin_data]
-struct NsCounters {
+struct NsCounters<'net> {
     #[pin]
-    ipv4: NetHook<Counter>,
+    ipv4: NetHook<'net, Counter>,
     #[pin]
-    ipv6: NetHook<Counter>,
-    proc: NetProcFile<Show>,
+    ipv6: NetHook<'net, Counter>,
+    proc: NetProcFile<'net, Show>,
 }
 
-static NS_COUNTERS: PernetId<NsCounters> = PernetId::new();
+/// The sample's per-namespace state, [`NsCounters`].
+struct PerNs;
 
-impl PernetState for NsCounters {
+static NS_COUNTERS: PernetId<PerNs> = PernetId::new();
+
+impl Pernet for PerNs {
+    type State<'net> = NsCounters<'net>;
+
     fn id() -> &'static PernetId<Self> {
         &NS_COUNTERS
     }
 
-    fn init(net: &Net) -> impl PinInit<Self, Error> {
+    fn init<'net>(net: &'net NetInit) -> impl PinInit<NsCounters<'net>, Error> {
         try_pin_init!(NsCounters {
             ipv4 <- NetHook::new(net, HookPoint::Ipv4PreRouting, 0, Counter::default()),
             ipv6 <- NetHook::new(net, HookPoint::Ipv6PreRouting, 0, Counter::default()),
@@ -83,25 +87,24 @@ struct Show;
 
 impl NetProcShow for Show {
     fn show(net: &Net, out: &mut SeqWriter<'_>) -> Result {
-        let Some(ns) = NS_COUNTERS.get(net) else {
-            return Ok(());
-        };
-        let _ = writeln!(out, "family packets bytes");
-        for (name, hook) in [("ipv4", &ns.ipv4), ("ipv6", &ns.ipv6)] {
-            let c = hook.handler();
-            let _ = writeln!(
-                out,
-                "{name} {} {}",
-                c.packets.load(Relaxed),
-                c.bytes.load(Relaxed)
-            );
-        }
+        NS_COUNTERS.with(net, |ns| {
+            let _ = writeln!(out, "family packets bytes");
+            for (name, hook) in [("ipv4", &ns.ipv4), ("ipv6", &ns.ipv6)] {
+                let c = hook.handler();
+                let _ = writeln!(
+                    out,
+                    "{name} {} {}",
+                    c.packets.load(Relaxed),
+                    c.bytes.load(Relaxed)
+                );
+            }
+        });
         Ok(())
     }
 }
 
 struct NfCounterModule {
-    _pernet: Pin<KBox<pernet::Registration<NsCounters>>>,
+    _pernet: Pin<KBox<pernet::Registration<PerNs>>>,
 }
 
 impl kernel::Module for NfCounterModule {

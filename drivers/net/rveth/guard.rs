@@ -151,7 +151,7 @@ impl Guard {
     }
 
     /// The current list, for the read-side section `rcu`.
-    pub(crate) fn list<'g>(&self, rcu: &'g rcu::Guard) -> Option<&'g GuardList> {
+    pub(crate) fn list<'a>(&'a self, rcu: &'a rcu::Guard) -> Option<&'a GuardList> {
         self.list.get(rcu)
     }
 
@@ -285,9 +285,7 @@ impl IngressHandler for Rveth {
             Ok(()) => Verdict::Accept,
             Err(kind) => {
                 guard.drops.count(kind);
-                if let Some(ns) = RVETH_NET.get(dev.net(rcu)) {
-                    ns.drops.count(kind);
-                }
+                RVETH_NET.with(dev.net(rcu), |ns| ns.drops.count(kind));
                 Verdict::Drop
             }
         }

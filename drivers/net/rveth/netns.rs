@@ -6,7 +6,7 @@
 use crate::net::{
     device::Device,
     netns::Net,
-    pernet::{PernetId, PernetState},
+    pernet::{NetInit, Pernet, PernetId},
     proc::{NetProcFile, NetProcShow, SeqWriter},
     rcu,
 };
@@ -18,20 +18,25 @@ use core::fmt::Write;
 use kernel::{c_str, prelude::*};
 
 /// State of one namespace.
-pub(crate) struct RvethNet {
+pub(crate) struct RvethNet<'net> {
     /// Guard drops on devices while they were in this namespace.
     pub(crate) drops: Drops,
-    _proc: NetProcFile<ProcRveth>,
+    _proc: NetProcFile<'net, ProcRveth>,
 }
 
-pub(crate) static RVETH_NET: PernetId<RvethNet> = PernetId::new();
+/// rveth's per-namespace state, [`RvethNet`].
+pub(crate) struct RvethPernet;
 
-impl PernetState for RvethNet {
+pub(crate) static RVETH_NET: PernetId<RvethPernet> = PernetId::new();
+
+impl Pernet for RvethPernet {
+    type State<'net> = RvethNet<'net>;
+
     fn id() -> &'static PernetId<Self> {
         &RVETH_NET
     }
 
-    fn init(net: &Net) -> impl PinInit<Self, Error> {
+    fn init<'net>(net: &'net NetInit) -> impl PinInit<RvethNet<'net>, Error> {
         let proc = NetProcFile::new(net, c_str!("rveth"));
         crate::net::init::from_result(proc.map(|proc| RvethNet {
             drops: Drops::default(),
@@ -72,7 +77,7 @@ impl NetProcShow for ProcRveth {
             }
             let _ = writeln!(out);
         }
-        let totals = RVETH_NET.get(net).map_or([0; 4], |s| s.drops.read());
+        let totals = RVETH_NET.with(net, |s| s.drops.read()).unwrap_or([0; 4]);
         let _ = write!(out, "total - - -");
         for n in totals {
             let _ = write!(out, " {n}");

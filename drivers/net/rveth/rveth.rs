@@ -7,11 +7,11 @@
 //! carrier and namespace behaviour follow `drivers/net/veth.c`.
 
 // `net` is a library layer compiled into each module that uses it (a separate crate is not
-// possible for out-of-tree Rust modules on 6.12), so not every item is used by every user.
-#[allow(dead_code, unreachable_pub)]
+// possible for out-of-tree Rust modules on 6.12); public, as a library's API is.
 #[path = "../../../net/mod.rs"]
-mod net;
+pub mod net;
 
+mod device;
 mod ethtool;
 mod guard;
 mod link;
@@ -41,7 +41,7 @@ struct RvethModule {
     // Dropping it deletes every rveth pair in every namespace (and so their guard hooks);
     // fields drop in order, so the per-namespace state goes after the devices.
     _link: Pin<KBox<rtnl::Registration<Rveth>>>,
-    _pernet: Pin<KBox<pernet::Registration<netns::RvethNet>>>,
+    _pernet: Pin<KBox<pernet::Registration<netns::RvethPernet>>>,
 }
 
 impl kernel::Module for RvethModule {

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One end of a pair: its private state and device operations (bring-up, carrier,
+//! teardown); the transmit path is in `xmit.rs`.
+
+use crate::net::{
+    device::{Device, DeviceOps, DeviceOpsTable, NetDevice, TxResult},
+    errno,
+    napi::NapiQueue,
+    rcu::{self, RcuDevice},
+    rtnl::Rtnl,
+    skbuff::SkBuff,
+};
+use crate::{guard::Guard, rxq::RxQueue, xmit, Rveth};
+use core::sync::atomic::AtomicU64;
+use kernel::{alloc::KVec, prelude::*};
+
+/// State of one end of a pair.
+#[pin_data]
+pub(crate) struct RvethPriv {
+    /// The other end; set once both ends are registered, cleared when the pair is deleted.
+    pub(crate) peer: RcuDevice<Rveth>,
+    /// Receive queues, one per rx queue of this device, each with its NAPI context.
+    pub(crate) rxqs: KVec<Pin<KBox<NapiQueue<RxQueue>>>>,
+    /// Per transmit queue counters.
+    pub(crate) txqs: KVec<TxStats>,
+    /// Packets this end dropped on transmit because the peer's ring was full.
+    pub(crate) tx_ring_full: AtomicU64,
+    /// Source guard on what this end receives.
+    #[pin]
+    pub(crate) guard: Guard,
+}
+
+/// Counters of one transmit queue.
+#[derive(Default)]
+pub(crate) struct TxStats {
+    pub(crate) packets: AtomicU64,
+    pub(crate) bytes: AtomicU64,
+}
+
+fn new_rxqs(dev: &NetDevice) -> Result<KVec<Pin<KBox<NapiQueue<RxQueue>>>>> {
+    let count = dev.real_num_rx_queues().max(1) as usize;
+    let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
+    for _ in 0..count {
+        rxqs.push(
+            KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?,
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(rxqs)
+}
+
+fn new_txqs(dev: &NetDevice) -> Result<KVec<TxStats>> {
+    let count = dev.num_tx_queues().max(1) as usize;
+    let mut txqs = KVec::with_capacity(count, GFP_KERNEL)?;
+    for _ in 0..count {
+        txqs.push(TxStats::default(), GFP_KERNEL)?;
+    }
+    Ok(txqs)
+}
+
+/// rveth's `net_device_ops`: its address tells rveth devices from others.
+static OPS: DeviceOpsTable<Rveth> = DeviceOpsTable::new();
+
+#[vtable]
+impl DeviceOps for Rveth {
+    type Private = RvethPriv;
+
+    fn ops_table() -> &'static DeviceOpsTable<Self> {
+        &OPS
+    }
+
+    fn init(dev: &NetDevice) -> impl PinInit<RvethPriv, Error> {
+        try_pin_init!(RvethPriv {
+            peer: RcuDevice::new(),
+            rxqs: new_rxqs(dev)?,
+            txqs: new_txqs(dev)?,
+            tx_ring_full: AtomicU64::new(0),
+            guard <- Guard::new(),
+        }? Error)
+    }
+
+    fn open(dev: &Device<Self>, rtnl: &Rtnl) -> Result {
+        let Some(peer) = dev.private().peer.get_rtnl(rtnl) else {
+            return Err(errno::enotconn());
+        };
+        // A configured guard must be enforced before anything is received.
+        Guard::arm(dev, rtnl)?;
+        for q in dev.private().rxqs.iter() {
+            q.enable(rtnl);
+        }
+        if peer.is_running() {
+            dev.carrier_on();
+            peer.carrier_on();
+        }
+        Ok(())
+    }
+
+    fn stop(dev: &Device<Self>, rtnl: &Rtnl) -> Result {
+        dev.carrier_off();
+        if let Some(peer) = dev.private().peer.get_rtnl(rtnl) {
+            peer.carrier_off();
+        }
+        for q in dev.private().rxqs.iter() {
+            q.disable(rtnl);
+            q.queue().purge();
+        }
+        Ok(())
+    }
+
+    fn start_xmit(dev: &Device<Self>, skb: SkBuff, rcu: &rcu::Guard) -> TxResult {
+        xmit::start_xmit(dev, skb, rcu)
+    }
+
+    fn uninit(dev: &Device<Self>, rtnl: &Rtnl) {
+        // While the namespace is surely alive; a namespace move keeps the hook.
+        Guard::disarm(dev, rtnl);
+        // One grace period for the whole device (the core's), not one per queue.
+        for q in dev.private().rxqs.iter() {
+            q.unlink_unregistering(rtnl);
+        }
+    }
+
+    fn get_iflink(dev: &Device<Self>) -> i32 {
+        let rcu = rcu::Guard::new();
+        dev.private()
+            .peer
+            .get(&rcu)
+            .map_or(0, |peer| peer.ifindex())
+    }
+}
