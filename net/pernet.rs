@@ -49,8 +49,8 @@ pub trait Pernet: Sized + 'static {
 /// this one.
 ///
 /// ```compile_fail
-/// # use crate::net::{netfilter::NetHook, pernet::NetInit};
-/// fn escape<'net, H>(hook: NetHook<'net, H>) -> NetHook<'static, H> {
+/// # use crate::net::netfilter::{NetHook, NetHookHandler};
+/// fn escape<'net, H: NetHookHandler>(hook: NetHook<'net, H>) -> NetHook<'static, H> {
 ///     hook // error: lifetime may not live long enough
 /// }
 /// ```

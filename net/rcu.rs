@@ -64,6 +64,19 @@ impl Drop for Guard {
 
 /// A nullable, RCU-published pointer to a device driven by `T` (e.g. a pair's peer).
 ///
+/// A device from [`RcuDevice::get`] borrows the pointer as well as the read-side section, so
+/// the pointer (and the reference it holds) cannot go while the device is in use:
+///
+/// ```compile_fail
+/// # use crate::net::{device::DeviceOps, rcu::{Guard, RcuDevice}};
+/// fn peer_ifindex<T: DeviceOps>(peer: RcuDevice<T>) -> i32 {
+///     let guard = Guard::new();
+///     let dev = peer.get(&guard);
+///     drop(peer); // error[E0505]: cannot move out of `peer` because it is borrowed
+///     dev.map_or(0, |d| d.ifindex())
+/// }
+/// ```
+///
 /// While published, the pointer holds a tracked reference on the device, so a driver that
 /// forgets to clear it makes unregistration wait ("waiting for ... to become free") instead of
 /// leaving a dangling pointer. Readers see the device for the length of an RCU section:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make check: rustfmt (kernel style), the kernel's CLIPPY=1 module build (any warning fails)
-# and no panic call in the packet path's machine code (scripts/packet-path-panics.sh).
+# make check: rustfmt (kernel style), the kernel's CLIPPY=1 module build (any warning fails),
+# no panic call in the packet path's machine code (scripts/packet-path-panics.sh) and the
+# compile_fail examples of net/ failing as they say (scripts/compile-fail.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 . "$here/env.sh"
@@ -31,5 +32,8 @@ rm -f "$log"
 
 echo "[check] no panic call compiled into the packet path (xmit, NAPI poll)"
 "$here/packet-path-panics.sh" "$top/rveth.ko" || fail=1
+
+echo "[check] compile_fail examples of net/ are rejected by the compiler, as documented"
+"$here/compile-fail.sh" "$kdir" || fail=1
 [ "$fail" -eq 0 ] && echo "[check] clean"
 exit "$fail"
