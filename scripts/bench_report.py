@@ -152,54 +152,151 @@ def profiles(res):
     return "\n".join(lines)
 
 
-def svg(summary):
-    """Grouped bars: each device's per-round ratio to veth, median over rounds (veth = 1.0)."""
-    groups = [w for w in summary if "veth" in summary[w]["devices"]]
-    bw, gap, left, top, h = 14, 26, 50, 40, 260
-    gw = bw * len(DEVICES) + gap
-    width = left + gw * len(groups) + 20
-    height = top + h + 70
-    vals = [s["vs_veth"] for w in groups for s in summary[w]["devices"].values() if "vs_veth" in s]
-    ymax = max([1.0] + vals) * 1.1
-    y = lambda v: top + h - v / ymax * h  # noqa: E731
-    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-         f'font-family="sans-serif" font-size="11">',
-         f'<rect width="{width}" height="{height}" fill="white"/>',
-         f'<text x="{left}" y="16" font-size="13">rveth vs veth, veth+GRO, netkit, lo — '
-         'per-round ratio to veth (= 1.0), median of rounds, QEMU TCG</text>',
-         f'<text x="{left}" y="31" fill="#555">throughput: higher is better; latency and '
-         'pair add+del time: lower is better</text>']
+def text_width(text, size, bold=False):
+    """Generously wide for a sans-serif font (DejaVu Sans: 0.55-0.63 em per character,
+    bold ~0.65), so no text overflows its space."""
+    return len(text) * size * (0.68 if bold else 0.62)
+
+
+def esc(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def svg(summary, info=""):
+    """Grouped bars, each device relative to veth's median in that workload (veth = 1.0):
+    the bar is the device's median over rounds, the whisker its min-max over rounds, both
+    divided by veth's median, so veth's own spread shows too. `info` (machine, date, build)
+    goes under the title."""
+    groups = [w for w in summary if summary[w]["devices"].get("veth", {}).get("median")]
+    devices = [d for d in DEVICES if any(d in summary[w]["devices"] for w in groups)]
+    bw, gap, left, fs = 14, 24, 56, 11
+    title = "Each device relative to veth's median (veth = 1.0)"
+    sub = ("bar: median over rounds; whisker: min–max over rounds; "
+           "↑ higher is better, ↓ lower is better")
+    note = (info + "; " if info else "") + "QEMU TCG: ratios only, absolute numbers mean little"
+    labels = {w: (LABELS.get(w, w), f"{summary[w]['unit']} " + ("↑" if summary[w]["higher_is_better"]
+                                                        else "↓")) for w in groups}
+    gws = [max(bw * len(devices), *(text_width(t, fs) for t in labels[w])) + gap for w in groups]
+    chart_w = left + 10 + sum(gws) + 10
+    width = int(max(chart_w, left + max(text_width(title, 14, bold=True), text_width(sub, fs),
+                                        text_width(note, fs)) + 10))
+    top, h = 72, 240
+
+    def rel(w, d, key):
+        s = summary[w]["devices"].get(d)
+        return s[key] / summary[w]["devices"]["veth"]["median"] if s else None
+
+    vals = [rel(w, d, "max") for w in groups for d in devices if rel(w, d, "max") is not None]
+    ymax = max([1.0] + vals) * 1.05
     step = 0.5 if ymax > 2 else 0.25
+
+    def y(v):
+        return top + h - v / ymax * h
+
+    # Legend rows, wrapped to the width.
+    legend, lx, ly = [], left, top + h + 46
+    for d in devices:
+        wd = 14 + text_width(d, fs) + 16
+        if lx + wd > width - 10 and lx > left:
+            lx, ly = left, ly + 16
+        legend.append((d, lx, ly))
+        lx += wd
+    height = ly + 16
+    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+         f'font-family="sans-serif" font-size="{fs}">',
+         f'<rect width="{width}" height="{height}" fill="white"/>',
+         f'<text x="{left}" y="18" font-size="14" font-weight="bold">{esc(title)}</text>',
+         f'<text x="{left}" y="36">{esc(sub)}</text>',
+         f'<text x="{left}" y="52" fill="#555">{esc(note)}</text>']
     t = 0.0
     while t <= ymax:
         style = 'stroke="#000" stroke-dasharray="4 3"' if t == 1.0 else 'stroke="#ddd"'
-        o.append(f'<line x1="{left}" x2="{width - 10}" y1="{y(t):.1f}" y2="{y(t):.1f}" {style}/>')
+        o.append(f'<line x1="{left}" x2="{chart_w - 10}" y1="{y(t):.1f}" y2="{y(t):.1f}" {style}/>')
         o.append(f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{t:.2f}</text>')
         t += step
-    for gi, w in enumerate(groups):
-        x0 = left + 10 + gi * gw
-        for di, d in enumerate(DEVICES):
+    x0 = left + 10
+    for w, gw in zip(groups, gws):
+        bars_x = x0 + (gw - gap - bw * len(devices)) / 2
+        for di, d in enumerate(devices):
             s = summary[w]["devices"].get(d)
-            if not s or "vs_veth" not in s:
+            if not s:
                 continue
-            v = s["vs_veth"]
-            x = x0 + di * bw
-            o.append(f'<rect x="{x}" y="{y(v):.1f}" width="{bw - 2}" height="{y(0) - y(v):.1f}" '
-                     f'fill="{COLORS[d]}"><title>{d} {LABELS.get(w, w)}: {fmt(s["median"])} '
-                     f'{summary[w]["unit"]} ({v:.2f} x veth)</title></rect>')
-        lab = LABELS.get(w, w) + (" ↑" if summary[w]["higher_is_better"] else " ↓")
-        o.append(f'<text x="{x0 + bw * len(DEVICES) / 2:.0f}" y="{top + h + 16}" '
-                 f'text-anchor="middle">{lab}</text>')
-    lx = left
-    for d in DEVICES:
-        o.append(f'<rect x="{lx}" y="{top + h + 34}" width="10" height="10" fill="{COLORS[d]}"/>')
-        o.append(f'<text x="{lx + 14}" y="{top + h + 43}">{d}</text>')
-        lx += 80
+            v, lo, hi = rel(w, d, "median"), rel(w, d, "min"), rel(w, d, "max")
+            x = bars_x + di * bw
+            cx = x + (bw - 2) / 2
+            o.append(f'<rect class="bar" x="{x:.1f}" y="{y(v):.1f}" width="{bw - 2}" '
+                     f'height="{y(0) - y(v):.1f}" fill="{COLORS.get(d, "#666")}"><title>'
+                     f'{esc(d)} {esc(LABELS.get(w, w))}: {fmt(s["median"])} ({fmt(s["min"])}–'
+                     f'{fmt(s["max"])}) {esc(summary[w]["unit"])}; {v:.2f} ({lo:.2f}–{hi:.2f})'
+                     f' x veth</title></rect>')
+            o.append(f'<path class="whisker" d="M{cx - 3:.1f} {y(hi):.1f}H{cx + 3:.1f}'
+                     f'M{cx:.1f} {y(hi):.1f}V{y(lo):.1f}M{cx - 3:.1f} {y(lo):.1f}H{cx + 3:.1f}" '
+                     f'stroke="#222" fill="none"/>')
+        mid = x0 + (gw - gap) / 2
+        for k, text in enumerate(labels[w]):
+            o.append(f'<text class="group" x="{mid:.1f}" y="{top + h + 15 + 13 * k}" '
+                     f'text-anchor="middle">{esc(text)}</text>')
+        x0 += gw
+    for d, lx, ly in legend:
+        o.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{COLORS.get(d, "#666")}"/>')
+        o.append(f'<text x="{lx + 14}" y="{ly}">{esc(d)}</text>')
     o.append("</svg>")
     return "\n".join(o) + "\n"
 
 
+def chart_info(res, meta):
+    """Machine, date and build of a run, from host.txt (scripts/bench.sh) and raw.json."""
+    host, commit = "", ""
+    try:
+        with open(os.path.join(res, "host.txt")) as f:
+            for ln in f:
+                if ln.startswith("host:"):
+                    host = ln.split(",", 1)[-1].strip()  # "2 CPUs, AMD EPYC ..."
+                elif ln.startswith("git:"):
+                    commit = ln.split(":", 1)[1].strip()
+    except FileNotFoundError:
+        pass
+    parts = [host, meta.get("finished", "")[:10], commit and f"driver {commit}",
+             f"{meta['rounds']} rounds"]
+    return ", ".join(p for p in parts if p)
+
+
+CELL = re.compile(r"([\d.]+) \(([\d.]+)–([\d.]+)\)$")
+
+
+def from_table(path):
+    """The summary a chart needs, read back from a table this report wrote (table.md, or
+    the copy in the docs): per workload its unit, direction and each device's median and
+    range."""
+    with open(path) as f:
+        lines = [ln.strip() for ln in f]
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("| workload | unit |"))
+    head = [c.strip() for c in lines[start].strip("|").split("|")]
+    devices = [c for c in head[2:] if "/" not in c]
+    summary = {}
+    for ln in lines[start + 2:]:
+        if not ln.startswith("|"):
+            break
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        unit, better = cells[1].rsplit(", ", 1)
+        row = {"unit": unit, "higher_is_better": better.startswith("higher"), "devices": {}}
+        for d, cell in zip(devices, cells[2:]):
+            m = CELL.match(cell)
+            if m:
+                med, lo, hi = map(float, m.groups())
+                row["devices"][d] = {"median": med, "min": lo, "max": hi}
+        summary[cells[0]] = row
+    return devices, summary
+
+
 def main():
+    if sys.argv[1:2] == ["--from-table"]:
+        # bench_report.py --from-table TABLE.md OUT.svg [INFO]: the chart of a recorded run.
+        devices, summary = from_table(sys.argv[2])
+        DEVICES[:] = devices
+        with open(sys.argv[3], "w") as f:
+            f.write(svg(summary, sys.argv[4] if len(sys.argv) > 4 else ""))
+        return
     res = sys.argv[1]
     with open(os.path.join(res, "raw.json")) as f:
         raw = json.load(f)
@@ -214,7 +311,7 @@ def main():
     with open(os.path.join(res, "table.md"), "w") as f:
         f.write(md + "\n")
     with open(os.path.join(res, "bench.svg"), "w") as f:
-        f.write(svg(summary))
+        f.write(svg(summary, chart_info(res, raw["meta"])))
     print(md)
     print(f"\n[bench] {res}/{{raw.json,summary.json,table.md,bench.svg}}")
     if "elapsed_s" not in raw["meta"]:
