@@ -11,7 +11,8 @@ import pytest
 from conftest import ip, ip_fails, link, links, netns_cmd
 from rtnl import IFLA_MTU, Rtnl, attr_u32, peer
 
-PLUGIN = "/usr/lib/x86_64-linux-gnu/ip/link_rveth.so"
+# Where ip looks for it: IP_LIB_DIR when set (scripts/plugin.sh, RVETH_IP_LIB_DIR), else Debian's.
+PLUGIN = os.path.join(os.environ.get("IP_LIB_DIR", "/usr/lib/x86_64-linux-gnu/ip"), "link_rveth.so")
 
 
 def test_plugin_is_installed_and_prints_help():
