@@ -1,0 +1,444 @@
+"""Allocation-failure injection over rveth's control paths (issue 20): the machinery of
+tests/test_faults.py.
+
+How a sweep works: for N = 1, 2, 3 ... the N-th allocation of the one thread that performs
+an operation fails (the kernel's per-task `fail-nth`, Documentation/fault-injection/
+fault-injection.rst), until an attempt runs through without the fault being consumed, so
+every allocation site on the operation's path failed once. The thread arms fail-nth right
+before the one syscall that carries the operation (a netlink send, unshare, finit_module,
+delete_module) and reads it back right after: a read-back of 0 means the fault was injected,
+a positive one that the operation never reached its N-th allocation (fail-nth is then
+cleared by hand, or the next syscall would take the fault).
+
+What fails: every slab allocation (failslab, ignore-gfp-wait off, so GFP_KERNEL too) and
+every page allocation of order >= 1 (fail_page_alloc, ignore-gfp-wait off; order 0 stays:
+the thread's own page faults must not fail). Random injection stays off (probability 0), so
+other tasks never see a fault.
+
+After each attempt (`Sweep.run`): the operation succeeded or failed with an errno; the
+kernel log has no report (scripts/report.py's KERNEL_REPORT); the state is whole, either
+the old one or the new one (the operation's `check`); the operation then works without a
+fault. Counts go to RESULTS/faults.json for docs/reliability.md.
+"""
+import ctypes
+import errno
+import json
+import os
+import socket
+import struct
+import threading
+import time
+
+import namespaces
+from reliability import KernelLog, kernel_reports, log
+from rtnl import (IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_MTU, IFLA_NUM_RX_QUEUES,
+                  IFLA_NUM_TX_QUEUES, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, RTM_GETLINK,
+                  RTM_NEWLINK, NetlinkError, Rtnl, _attrs, _extack_msg, attr, attr_str,
+                  attr_u32, ifinfomsg)
+
+FAILSLAB = "/sys/kernel/debug/failslab"
+FAIL_PAGE_ALLOC = "/sys/kernel/debug/fail_page_alloc"
+KUNIT_FILTER = "/sys/module/kunit/parameters/filter_glob"
+IFLA_OPERSTATE = 16
+IFLA_INFO_KIND = 1
+IFLA_LINK_NETNSID = 37
+_NLMSGHDR = struct.Struct("=IHHII")
+
+# Allocation-failure settings of a sweep: {file: value}; the old values come back after.
+SETTINGS = {
+    f"{FAILSLAB}/ignore-gfp-wait": "N",
+    f"{FAILSLAB}/verbose": "0",
+    f"{FAILSLAB}/probability": "0",
+    f"{FAIL_PAGE_ALLOC}/ignore-gfp-wait": "N",
+    f"{FAIL_PAGE_ALLOC}/verbose": "0",
+    f"{FAIL_PAGE_ALLOC}/probability": "0",
+    f"{FAIL_PAGE_ALLOC}/min-order": "1",
+}
+
+
+def available():
+    return os.path.exists(f"{FAILSLAB}/ignore-gfp-wait") and \
+        os.path.exists(f"/proc/self/task/{threading.get_native_id()}/fail-nth")
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def _write(path, value):
+    with open(path, "w") as f:
+        f.write(value)
+
+
+class Settings:
+    """Applies SETTINGS (as a context manager); restores what was there."""
+
+    def __enter__(self):
+        self.old = {p: _read(p) for p in SETTINGS}
+        for p, v in SETTINGS.items():
+            _write(p, v)
+        return self
+
+    def __exit__(self, *exc):
+        for p, v in self.old.items():
+            _write(p, v)
+
+
+class FailNth:
+    """The calling thread's fail-nth. Open it in the thread that runs the operation."""
+
+    def __init__(self):
+        self.fd = os.open(f"/proc/self/task/{threading.get_native_id()}/fail-nth", os.O_RDWR)
+
+    def arm(self, n):
+        os.pwrite(self.fd, b"%d" % n, 0)
+
+    def disarm(self):
+        """True if the armed fault was injected. Clears fail-nth either way."""
+        left = int(os.pread(self.fd, 32, 0) or b"0")
+        os.pwrite(self.fd, b"0", 0)
+        return left == 0
+
+    def close(self):
+        os.close(self.fd)
+
+
+class Attempt:
+    """What one attempt did: whether the fault was injected, the errno (None: success)."""
+
+    def __init__(self):
+        self.injected = False
+        self.errno = None
+        self.extack = ""
+
+    def __repr__(self):
+        e = "ok" if self.errno is None else errno.errorcode.get(self.errno, self.errno)
+        return f"{'injected' if self.injected else 'not injected'}, {e}"
+
+
+class FaultyRtnl(Rtnl):
+    """An Rtnl socket whose next request runs with fail-nth armed around its send alone.
+
+    The whole request is handled inside sendmsg (rtnetlink runs in the sender's context),
+    and so is building its ack; reading the ack afterwards allocates nothing."""
+
+    fail = None  # (FailNth, n, Attempt) for the next request
+
+    def _transact(self, msg_type, flags, payload):
+        self._seq += 1
+        hdr = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), msg_type, 0x01 | flags,
+                             self._seq, 0)
+        msg = hdr + payload
+        fail, self.fail = self.fail, None
+        if fail:
+            nth, n, attempt = fail
+            nth.arm(n)
+            try:
+                self.sock.send(msg)
+            finally:
+                attempt.injected = nth.disarm()
+        else:
+            self.sock.send(msg)
+        while True:
+            data = self._recv()
+            off = 0
+            while off + _NLMSGHDR.size <= len(data):
+                length, mtype, _, seq, _ = _NLMSGHDR.unpack_from(data, off)
+                if length < _NLMSGHDR.size:
+                    break
+                if seq == self._seq:
+                    yield mtype, data[off:off + length]
+                off += (length + 3) & ~3
+
+
+def rtnl_attempt(rt, nth, n, request):
+    """Runs request(rt) (one netlink request) with the n-th allocation failing."""
+    a = Attempt()
+    rt.fail = (nth, n, a)
+    try:
+        request(rt)
+    except NetlinkError as e:
+        a.errno, a.extack = e.errno, e.extack
+    except OSError as e:
+        # The request was handled but its ack could not be allocated: the socket reports
+        # ENOBUFS on the next read. What happened is told by the state check.
+        a.errno = e.errno
+    finally:
+        rt.fail = None
+    return a
+
+
+# --- state of a set of namespaces -----------------------------------------------------------
+
+def dump_links(rt):
+    """{name: {...}} of every device in rt's namespace: ifindex, flags, kind, mtu, link
+    (the peer's ifindex), netnsid (the peer's namespace, if not this one), queues."""
+    found = {}
+    for mtype, msg in rt._transact(RTM_GETLINK, NLM_F_DUMP, ifinfomsg()):
+        if mtype == NLMSG_DONE:
+            return found
+        if mtype == NLMSG_ERROR:
+            err = -struct.unpack_from("=i", msg, _NLMSGHDR.size)[0]
+            raise NetlinkError(err, _extack_msg(msg))
+        if mtype != RTM_NEWLINK:
+            continue
+        _, _, ifindex, flags, _ = struct.unpack_from("=BxHiII", msg, _NLMSGHDR.size)
+        top = _attrs(msg[_NLMSGHDR.size + 16:])
+        kind = _attrs(top.get(IFLA_LINKINFO, b"")).get(IFLA_INFO_KIND)
+        u32 = lambda t: struct.unpack("=I", top[t][:4])[0] if t in top else None  # noqa: E731
+        name = top.get(IFLA_IFNAME, b"").split(b"\0")[0].decode()
+        found[name] = {
+            "ifindex": ifindex, "flags": flags, "mtu": u32(IFLA_MTU),
+            "kind": kind.split(b"\0")[0].decode() if kind else None,
+            "link": u32(IFLA_LINK), "netnsid": u32(IFLA_LINK_NETNSID),
+            "txq": u32(IFLA_NUM_TX_QUEUES), "rxq": u32(IFLA_NUM_RX_QUEUES),
+        }
+    return found
+
+
+def proc_rveth(ns):
+    """/proc/net/rveth of namespace ns: {device: (ifindex, peer_ifindex, prefixes)}; None
+    if the file does not exist."""
+    try:
+        text = namespaces.proc_net(ns, "rveth")
+    except FileNotFoundError:
+        return None
+    out = {}
+    for line in text.splitlines()[1:]:
+        f = line.split()
+        if f and f[0] != "total":
+            out[f[0]] = (int(f[1]), int(f[2]), int(f[3]))
+    return out
+
+
+def pairs_problems(socks):
+    """What is wrong with the rveth devices of the namespaces {ns: FaultyRtnl} (at most
+    two): each must have a peer that names it back, and /proc/net/rveth must list exactly
+    the namespace's rveth devices with the same peers. Returns (devices, problems), devices
+    {ns: {name: info}} of the rveth devices."""
+    problems, devs = [], {}
+    for ns, rt in socks.items():
+        devs[ns] = {n: d for n, d in dump_links(rt).items() if d["kind"] == "rveth"}
+    names = list(socks)
+    for ns in names:
+        by_index = {d["ifindex"]: n for n, d in devs[ns].items()}
+        for name, d in devs[ns].items():
+            there = ns if d["netnsid"] is None else next((o for o in names if o != ns), None)
+            peer = None
+            if there is not None:
+                peer = next((p for p, pd in devs[there].items()
+                             if pd["ifindex"] == d["link"]), None)
+            if peer is None:
+                problems.append(f"{ns}/{name}: no peer (link {d['link']}, netnsid "
+                                f"{d['netnsid']})")
+                continue
+            pd = devs[there][peer]
+            back = ns if pd["netnsid"] is None else next((o for o in names if o != there), None)
+            if back != ns or pd["link"] != d["ifindex"]:
+                problems.append(f"{ns}/{name}: peer {there}/{peer} does not name it back")
+        proc = proc_rveth(ns)
+        if proc is None:
+            problems.append(f"{ns}: no /proc/net/rveth")
+            continue
+        if sorted(proc) != sorted(devs[ns]):
+            problems.append(f"{ns}: /proc/net/rveth lists {sorted(proc)}, rtnetlink "
+                            f"{sorted(devs[ns])}")
+        for name, (ifindex, peer_ifindex, _) in proc.items():
+            d = devs[ns].get(name)
+            if d and (d["ifindex"], d["link"]) != (ifindex, peer_ifindex):
+                problems.append(f"{ns}/{name}: /proc/net/rveth says ifindex {ifindex} peer "
+                                f"{peer_ifindex}, rtnetlink {d['ifindex']} peer {d['link']}")
+        del by_index
+    return devs, problems
+
+
+# --- ethtool netlink (ETHTOOL_MSG_CHANNELS_*, what `ethtool -l/-L` send) ---------------------
+
+NETLINK_GENERIC = 16
+GENL_ID_CTRL = 0x10
+CTRL_CMD_GETFAMILY = 3
+CTRL_ATTR_FAMILY_ID = 1
+CTRL_ATTR_FAMILY_NAME = 2
+ETHTOOL_MSG_CHANNELS_GET = 17
+ETHTOOL_MSG_CHANNELS_SET = 18
+ETHTOOL_A_CHANNELS_HEADER = 1
+ETHTOOL_A_CHANNELS_RX_COUNT = 6
+ETHTOOL_A_CHANNELS_TX_COUNT = 7
+ETHTOOL_A_HEADER_DEV_NAME = 2
+
+
+class Ethtool(FaultyRtnl):
+    """A generic netlink socket talking to the ethtool family, in the calling thread's
+    namespace (use it inside namespaces.run_in)."""
+
+    def __init__(self):
+        self._seq = 0
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                          NETLINK_GENERIC)
+        s.setsockopt(270, 11, 1)  # SOL_NETLINK, NETLINK_EXT_ACK
+        s.bind((0, 0))
+        self.sock = s
+        self.family = None
+        for mtype, msg in self._transact(GENL_ID_CTRL, 0, struct.pack("=BBH", CTRL_CMD_GETFAMILY,
+                                                                      1, 0)
+                                         + attr_str(CTRL_ATTR_FAMILY_NAME, "ethtool")):
+            if mtype == NLMSG_ERROR:
+                raise NetlinkError(-struct.unpack_from("=i", msg, 16)[0])
+            self.family = struct.unpack("=H", _attrs(msg[20:])[CTRL_ATTR_FAMILY_ID][:2])[0]
+            break
+
+    def _header(self, dev):
+        return attr(ETHTOOL_A_CHANNELS_HEADER | 0x8000, attr_str(ETHTOOL_A_HEADER_DEV_NAME, dev))
+
+    def channels(self, dev):
+        """(rx, tx) in use."""
+        payload = struct.pack("=BBH", ETHTOOL_MSG_CHANNELS_GET, 1, 0) + self._header(dev)
+        for mtype, msg in self._transact(self.family, 0, payload):
+            if mtype == NLMSG_ERROR:
+                raise NetlinkError(-struct.unpack_from("=i", msg, 16)[0], _extack_msg(msg))
+            a = _attrs(msg[20:])
+            return tuple(struct.unpack("=I", a[t][:4])[0] for t in
+                         (ETHTOOL_A_CHANNELS_RX_COUNT, ETHTOOL_A_CHANNELS_TX_COUNT))
+
+    def set_channels(self, dev, rx, tx):
+        self.request(self.family, 0, struct.pack("=BBH", ETHTOOL_MSG_CHANNELS_SET, 1, 0)
+                     + self._header(dev) + attr_u32(ETHTOOL_A_CHANNELS_RX_COUNT, rx)
+                     + attr_u32(ETHTOOL_A_CHANNELS_TX_COUNT, tx))
+
+
+# --- plain syscalls ------------------------------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+SYS_finit_module = 313
+SYS_delete_module = 176
+CLONE_NEWNET = 0x40000000
+
+
+def syscall_attempt(nth, n, call):
+    """call() -> libc return value (0 or -1 with errno), with the n-th allocation failing."""
+    a = Attempt()
+    nth.arm(n)
+    ret = call()
+    err = ctypes.get_errno()
+    a.injected = nth.disarm()
+    if ret != 0:
+        a.errno = err
+    return a
+
+
+def finit_module(fd):
+    return _libc.syscall(SYS_finit_module, fd, b"", 0)
+
+
+def delete_module(name):
+    return _libc.syscall(SYS_delete_module, name.encode(), os.O_NONBLOCK)
+
+
+def unshare_net():
+    return _libc.unshare(CLONE_NEWNET)
+
+
+class KunitOff:
+    """No KUnit suite runs at module load meanwhile (a load per fault point would run
+    them all; the harness runs them at the first load)."""
+
+    def __enter__(self):
+        self.ok = os.access(KUNIT_FILTER, os.W_OK)
+        if self.ok:
+            self.old = _read(KUNIT_FILTER)
+            _write(KUNIT_FILTER, "rveth_faults_no_suite")
+        return self
+
+    def __exit__(self, *exc):
+        if self.ok:
+            # The parameter starts out unset ("(null)"), which means every suite.
+            _write(KUNIT_FILTER, "*" if self.old in ("", "(null)") else self.old)
+
+
+# --- sweeps ---------------------------------------------------------------------------------
+
+class Sweep:
+    """One operation swept over its fault points.
+
+    attempt(nth, n) -> Attempt runs the operation once with the n-th allocation failing;
+    check(attempt) -> [problem] looks at the state it left; undo() brings the state back to
+    the start (after a success); normal() runs the operation without a fault and undoes it
+    (the operation still works). `stride` > 1 tries every stride-th fault point only."""
+
+    def __init__(self, name, attempt, check, undo, normal=None, stride=1, limit=20000):
+        self.name, self.attempt, self.check, self.undo = name, attempt, check, undo
+        self.normal, self.stride, self.limit = normal, stride, limit
+        self.points = 0
+        self.errnos = {}
+        self.succeeded_under_fault = 0
+        self.problems = []
+        self.reports = []
+        self.seconds = 0.0
+
+    def problem(self, n, what):
+        self.problems.append(f"{self.name} N={n}: {what}")
+
+    def run(self, nth):
+        t = time.monotonic()
+        n = 1
+        while n <= self.limit:
+            klog = KernelLog()
+            try:
+                a = self.attempt(nth, n)
+                for p in self.check(a):
+                    self.problem(n, f"{a}: {p}")
+                if a.errno is None:
+                    self.undo()
+                if a.injected and self.normal is not None:
+                    self.normal()
+            except Exception as e:  # noqa: BLE001 - recorded; the sweep must go on
+                self.problem(n, f"{type(e).__name__}: {e}")
+                a = Attempt()
+                a.injected = True
+                try:
+                    self.undo()
+                except Exception as u:  # noqa: BLE001
+                    self.problem(n, f"undo failed: {u!r}")
+                    break
+            finally:
+                reports = kernel_reports(klog.read())
+                klog.close()
+            if reports:
+                self.reports.append((n, reports[:20]))
+                self.problem(n, "kernel report: " + " | ".join(reports[:3]))
+            if not a.injected:
+                if a.errno is not None:
+                    self.problem(n, f"failed without an injected fault: {a} {a.extack}")
+                break
+            self.points += 1
+            if a.errno is None:
+                self.succeeded_under_fault += 1
+            else:
+                key = errno.errorcode.get(a.errno, str(a.errno))
+                self.errnos[key] = self.errnos.get(key, 0) + 1
+            if len(self.problems) > 40:
+                self.problem(n, "too many problems, sweep stopped")
+                break
+            n += self.stride
+        else:
+            self.problem(n, f"still injecting after {self.limit} fault points")
+        self.seconds = time.monotonic() - t
+        self.record()
+        return self
+
+    def summary(self):
+        return {"operation": self.name, "fault_points": self.points, "stride": self.stride,
+                "errnos": self.errnos, "succeeded_under_fault": self.succeeded_under_fault,
+                "problems": self.problems[:40], "seconds": round(self.seconds, 1)}
+
+    def record(self):
+        s = self.summary()
+        log(f"faults: {self.name}: {s['fault_points']} fault points (stride {self.stride}), "
+            f"errnos {s['errnos']}, {s['succeeded_under_fault']} succeeded anyway, "
+            f"{len(self.problems)} problems, {s['seconds']} s")
+        res = os.environ.get("RVETH_RESULTS")
+        if res:
+            with open(os.path.join(res, "faults.json"), "a") as f:
+                f.write(json.dumps(s) + "\n")
