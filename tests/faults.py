@@ -44,7 +44,10 @@ IFLA_INFO_KIND = 1
 IFLA_LINK_NETNSID = 37
 _NLMSGHDR = struct.Struct("=IHHII")
 
-# Allocation-failure settings of a sweep: {file: value}; the old values come back after.
+# Allocation-failure settings of the sweeps: {file: value}. They are left in place: with
+# probability 0 they change nothing for a task whose fail-nth is 0, and restoring them
+# per test module raced between the pytest workers (one worker's restore turned
+# ignore-gfp-wait back on under another's sweep).
 SETTINGS = {
     f"{FAILSLAB}/ignore-gfp-wait": "N",
     f"{FAILSLAB}/verbose": "0",
@@ -71,18 +74,12 @@ def _write(path, value):
         f.write(value)
 
 
-class Settings:
-    """Applies SETTINGS (as a context manager); restores what was there."""
-
-    def __enter__(self):
-        self.old = {p: _read(p) for p in SETTINGS}
-        for p, v in SETTINGS.items():
-            _write(p, v)
-        return self
-
-    def __exit__(self, *exc):
-        for p, v in self.old.items():
-            _write(p, v)
+def configure():
+    """Applies SETTINGS and checks they took."""
+    for p, v in SETTINGS.items():
+        _write(p, v)
+    wrong = {p: _read(p) for p, v in SETTINGS.items() if _read(p) != v}
+    assert not wrong, f"fault injection settings did not take: {wrong}"
 
 
 class FailNth:
