@@ -131,11 +131,11 @@ impl NetDevice {
     }
 
     /// Sets how many receive and transmit queues are in use (at most the allocated counts).
+    /// Both change or, on error, neither does: the increases (which allocate the queues'
+    /// sysfs entries and can fail) go first and are undone if the other one fails.
     pub fn set_real_num_queues(&self, rx: u32, tx: u32, _rtnl: &Rtnl) -> Result {
         // SAFETY: a valid device; RTNL is held (`_rtnl`), as the call requires.
-        to_result(unsafe { bindings::netif_set_real_num_rx_queues(self.as_raw(), rx) })?;
-        // SAFETY: a valid device; RTNL is held (`_rtnl`), as the call requires.
-        to_result(unsafe { bindings::netif_set_real_num_tx_queues(self.as_raw(), tx) })
+        to_result(unsafe { bindings::netif_set_real_num_queues(self.as_raw(), tx, rx) })
     }
 
     /// Transmit queues in use.
