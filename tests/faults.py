@@ -102,12 +102,14 @@ class FailNth:
 
 
 class Attempt:
-    """What one attempt did: whether the fault was injected, the errno (None: success)."""
+    """What one attempt did: whether the fault was injected, the errno (None: success).
+    done: the check found the operation done although it failed (only its ack was lost)."""
 
     def __init__(self):
         self.injected = False
         self.errno = None
         self.extack = ""
+        self.done = False
 
     def __repr__(self):
         e = "ok" if self.errno is None else errno.errorcode.get(self.errno, self.errno)
@@ -386,7 +388,7 @@ class Sweep:
                 a = self.attempt(nth, n)
                 for p in self.check(a):
                     self.problem(n, f"{a}: {p}")
-                if a.errno is None:
+                if a.errno is None or a.done:
                     self.undo()
                 if a.injected and self.normal is not None:
                     self.normal()
