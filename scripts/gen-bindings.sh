@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates the module's own Rust bindings for the headers in net/bindings.h.
+# Generates Rust bindings for HEADER (net/bindings.h for net/, the UAPI header for the driver).
 #   gen-bindings.sh KDIR HEADER ALLOWLIST OUT
 # Reuses the exact bindgen/clang flags the kernel saved for its own bindings, so
 # layouts match the tree being built against; only the allowlist is ours.

@@ -15,6 +15,8 @@ import os
 import socket
 import struct
 
+from lib import uapi
+
 # linux/netlink.h
 NETLINK_ROUTE = 0
 NLM_F_REQUEST = 0x01
@@ -306,11 +308,11 @@ class Rtnl:
 
 
 # include/uapi/linux/rveth.h
-IFLA_RVETH_PEER = 1
-IFLA_RVETH_GUARD = 2
-IFLA_RVETH_PEER_GUARD = 3
-IFLA_RVETH_GUARD_PREFIX = 1
-RVETH_GUARD_MAX = 64
+IFLA_RVETH_PEER = uapi.IFLA_RVETH_PEER
+IFLA_RVETH_GUARD = uapi.IFLA_RVETH_GUARD
+IFLA_RVETH_PEER_GUARD = uapi.IFLA_RVETH_PEER_GUARD
+IFLA_RVETH_GUARD_PREFIX = uapi.IFLA_RVETH_GUARD_PREFIX
+RVETH_GUARD_MAX = uapi.RVETH_GUARD_MAX
 
 
 def rveth_prefix(cidr, *, family=None, pad=b"\0\0", tail=None):
@@ -319,8 +321,8 @@ def rveth_prefix(cidr, *, family=None, pad=b"\0\0", tail=None):
     addr, _, plen = cidr.partition("/")
     ip = ipaddress.ip_address(addr)
     fam = family if family is not None else (socket.AF_INET if ip.version == 4 else socket.AF_INET6)
-    packed = ip.packed + bytes(16 - len(ip.packed)) if tail is None else ip.packed + tail
-    return struct.pack("=BB", fam, int(plen)) + pad + packed
+    addr = ip.packed if tail is None else ip.packed + tail
+    return uapi.rveth_prefix.pack(family=fam, prefixlen=int(plen), pad=pad, addr=addr)
 
 
 def guard(*cidrs, type=IFLA_RVETH_GUARD):
@@ -353,6 +355,6 @@ def _attr_list(buf):
 
 def decode_prefix(p):
     import ipaddress
-    fam, plen = p[0], p[1]
-    raw = p[4:8] if fam == socket.AF_INET else p[4:20]
-    return f"{ipaddress.ip_address(raw)}/{plen}"
+    f = uapi.rveth_prefix.unpack(p)
+    raw = f["addr"][:4] if f["family"] == socket.AF_INET else f["addr"]
+    return f"{ipaddress.ip_address(raw)}/{f['prefixlen']}"

@@ -16,6 +16,7 @@ import ethtool_stats
 import namespaces
 import pytest
 from conftest import ip, ip_batch, netns_cmd, run
+from lib import uapi
 from rtnl import (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
                   NetlinkError, Rtnl, attr, guard, peer, rveth_prefix)
 from test_pair import nsrun
@@ -121,7 +122,7 @@ def bad_nest(kind):
                         rveth_prefix("10.0.0.0/8", tail=b"\1" + bytes(11))),
         "too many": b"".join(attr(IFLA_RVETH_GUARD_PREFIX, rveth_prefix(f"10.{i}.0.0/16"))
                              for i in range(65)),
-        "unknown type": ok + attr(2, rveth_prefix("10.0.0.0/8")),
+        "unknown type": ok + attr(uapi.__IFLA_RVETH_GUARD_MAX, rveth_prefix("10.0.0.0/8")),
         "truncated": ok + b"\x18\x00\x01\x00\x02",
     }[kind]
 

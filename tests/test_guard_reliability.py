@@ -14,6 +14,7 @@ attributes, so the bad requests succeed and changelink has nothing to change).
 import errno
 import ipaddress
 import os
+import socket
 import struct
 import sys
 import threading
@@ -23,19 +24,17 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rtnl import (IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO,  # noqa: E402
-                  NLA_F_NESTED, RTM_GETLINK, RTM_NEWLINK, attr, attr_str, ifinfomsg, nested,
-                  peer)
+                  IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
+                  NLA_F_NESTED, RTM_GETLINK, RTM_NEWLINK, RVETH_GUARD_MAX, attr, attr_str,
+                  ifinfomsg, nested, peer)
+from lib import uapi  # noqa: E402
 
-IFLA_RVETH_GUARD = 2
-IFLA_RVETH_PEER_GUARD = 3
-IFLA_RVETH_GUARD_PREFIX = 1
-RVETH_GUARD_MAX = 64
-AF_INET, AF_INET6 = 2, 10
+AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 
 
 def prefix(family, plen, addr=b"", pad=b"\0\0"):
-    """struct rveth_prefix (20 bytes), addr zero-padded to 16."""
-    return struct.pack("=BB", family, plen) + pad + addr.ljust(16, b"\0")
+    """struct rveth_prefix, addr zero-padded."""
+    return uapi.rveth_prefix.pack(family=family, prefixlen=plen, pad=pad, addr=addr)
 
 
 def pfx(cidr, strict=True):

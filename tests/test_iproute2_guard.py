@@ -4,15 +4,10 @@ These need the kernel side of the guard (IFLA_RVETH_GUARD / IFLA_RVETH_PEER_GUAR
 back by fill_info, include/uapi/linux/rveth.h). The plugin's encoding and printing are also
 checked on the host without a kernel (scripts/tests/test_link_rveth.py).
 """
-import socket
-import struct
 import subprocess
 
 from conftest import ip, ip_fails, link, links, netns_cmd
-from rtnl import Rtnl, attr, nested, peer
-
-IFLA_RVETH_GUARD = 2
-IFLA_RVETH_GUARD_PREFIX = 1
+from rtnl import IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, Rtnl, attr, nested, peer, rveth_prefix
 
 
 def guard_text(dev, ns):
@@ -75,11 +70,8 @@ def test_guard_from_raw_netlink_is_printed(netns):
     """print_opt decodes what the kernel reports, whoever set it."""
     ns = netns()
 
-    def pfx(fam, plen, addr):
-        raw = struct.pack("=BBxx", fam, plen) + addr.ljust(16, b"\0")
-        return attr(IFLA_RVETH_GUARD_PREFIX, raw)
-    g = nested(IFLA_RVETH_GUARD, pfx(2, 8, bytes([10, 0, 0, 0])),
-               pfx(10, 32, socket.inet_pton(socket.AF_INET6, "2001:db8::")))
+    g = nested(IFLA_RVETH_GUARD, attr(IFLA_RVETH_GUARD_PREFIX, rveth_prefix("10.0.0.0/8")),
+               attr(IFLA_RVETH_GUARD_PREFIX, rveth_prefix("2001:db8::/32")))
     with Rtnl(ns) as rt:
         rt.newlink("rva", "rveth", data=peer("rvb") + g)
     assert guard_text("rva", ns) == "10.0.0.0/8,2001:db8::/32"

@@ -16,10 +16,9 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rtnl import (IFLA_ADDRESS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND,  # noqa: E402
                   IFLA_LINKINFO, IFLA_MTU, IFLA_NET_NS_FD, IFLA_NET_NS_PID,
-                  IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, IFLA_TXQLEN, NLA_F_NESTED, attr,
-                  attr_str, attr_u32, ifinfomsg, nested)
+                  IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, IFLA_RVETH_PEER, IFLA_TXQLEN,
+                  NLA_F_NESTED, attr, attr_str, attr_u32, ifinfomsg, nested)
 
-IFLA_RVETH_PEER = 1
 IFLA_LINKMODE = 17
 IFLA_GROUP = 27
 IFLA_GSO_MAX_SEGS = 40

@@ -9,11 +9,15 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 TOP = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP / "tests"))
+from lib import uapi  # noqa: E402  (include/uapi/linux/rveth.h)
+
 CRATE = TOP / "tools" / "link_rveth"
 IP = shutil.which("ip") or "/usr/sbin/ip"
 
@@ -23,7 +27,8 @@ IFF_UP = 1
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO = 1, 3, 4, 18
 IFLA_NET_NS_PID, IFLA_NUM_TX_QUEUES, IFLA_NUM_RX_QUEUES, IFLA_TXQLEN = 19, 31, 32, 13
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
-IFLA_RVETH_PEER, IFLA_RVETH_GUARD, IFLA_RVETH_PEER_GUARD = 1, 2, 3
+IFLA_RVETH_PEER, IFLA_RVETH_GUARD = uapi.IFLA_RVETH_PEER, uapi.IFLA_RVETH_GUARD
+IFLA_RVETH_PEER_GUARD = uapi.IFLA_RVETH_PEER_GUARD
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +83,9 @@ def ifinfo(buf):
 
 
 def prefix(fam, plen, addr):
-    raw = struct.pack("=BBxx", fam, plen) + addr.ljust(16, b"\0")
-    return struct.pack("=HH", 24, 1) + raw
+    """One IFLA_RVETH_GUARD_PREFIX attribute (struct rveth_prefix)."""
+    raw = uapi.rveth_prefix.pack(family=fam, prefixlen=plen, addr=addr)
+    return struct.pack("=HH", 4 + len(raw), uapi.IFLA_RVETH_GUARD_PREFIX) + raw
 
 
 V4 = prefix(2, 24, bytes([10, 0, 0, 0]))

@@ -17,16 +17,17 @@ use crate::net::{
 use crate::{
     netns::RVETH_NET,
     prefix::{Prefix, WIRE_LEN},
+    uapi::{IFLA_RVETH_GUARD_PREFIX, RVETH_GUARD_MAX},
     Rveth,
 };
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVec, c_str, prelude::*};
 
-/// Most prefixes one device may allow (`RVETH_GUARD_MAX`).
-pub(crate) const MAX_PREFIXES: usize = 64;
+/// Most prefixes one device may allow.
+pub(crate) const MAX_PREFIXES: usize = RVETH_GUARD_MAX as usize;
 
-/// `IFLA_RVETH_GUARD_PREFIX`: one `struct rveth_prefix` inside a guard nest.
-pub(crate) const PREFIX_ATTR: u16 = 1;
+/// One `struct rveth_prefix` inside a guard nest.
+pub(crate) const PREFIX_ATTR: u16 = IFLA_RVETH_GUARD_PREFIX as u16;
 
 /// Runs before user nftables netdev chains (priority 0) on the same device; both apply.
 const HOOK_PRIORITY: i32 = -500;

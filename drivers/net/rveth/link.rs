@@ -4,28 +4,31 @@
 
 use crate::net::{
     attr::{Attrs, ExtAck, MsgWriter, NoRoom, Policy},
-    bindings::{IFLA_ADDRESS, IFLA_MTU},
+    bindings::{ETH_MAX_MTU, ETH_MIN_MTU, IFLA_ADDRESS, IFLA_MTU},
     device::{Device, DeviceSetup, Features, NetDevice, PrivFlags},
     errno,
     rtnl::{LinkOps, NewLink, Registered, Rtnl, UnregisterBatch},
 };
 use crate::{
     guard::{self, Guard},
+    uapi::{IFLA_RVETH_GUARD, IFLA_RVETH_PEER, IFLA_RVETH_PEER_GUARD, __IFLA_RVETH_MAX},
     Rveth,
 };
 use kernel::{c_str, prelude::*};
 
-/// `IFLA_INFO_DATA` attribute describing the peer: veth's `VETH_INFO_PEER` layout.
-pub(crate) const IFLA_RVETH_PEER: u32 = 1;
-/// `IFLA_INFO_DATA` attribute: this device's source guard (nested prefixes).
-pub(crate) const IFLA_RVETH_GUARD: u32 = 2;
-/// `IFLA_INFO_DATA` attribute: the peer's source guard, at creation.
-pub(crate) const IFLA_RVETH_PEER_GUARD: u32 = 3;
+/// Smallest MTU an Ethernet device may have.
+pub(crate) const MIN_MTU: u32 = ETH_MIN_MTU;
+/// Largest MTU, as veth.
+pub(crate) const MAX_MTU: u32 = ETH_MAX_MTU;
 
-/// Smallest MTU an Ethernet device may have (`ETH_MIN_MTU`).
-pub(crate) const MIN_MTU: u32 = 68;
-/// Largest MTU, as veth (`ETH_MAX_MTU`).
-pub(crate) const MAX_MTU: u32 = 65535;
+/// How each `IFLA_INFO_DATA` attribute is checked, indexed by type: one entry per attribute
+/// of include/uapi/linux/rveth.h (the length fails the build when the header gains one).
+const POLICY: [Policy; __IFLA_RVETH_MAX as usize] = [
+    Policy::unspec(),
+    Policy::min_len(Policy::IFINFOMSG_LEN),
+    Policy::nested(),
+    Policy::nested(),
+];
 
 /// Offloads as veth's `VETH_FEATURES`.
 const FEATURES: Features = Features::SG
@@ -80,12 +83,7 @@ fn validate_link(tb: &Attrs<'_>, extack: &ExtAck<'_>) -> Result {
 #[vtable]
 impl LinkOps for Rveth {
     const KIND: &'static CStr = c_str!("rveth");
-    const POLICY: &'static [Policy] = &[
-        Policy::unspec(),
-        Policy::min_len(Policy::IFINFOMSG_LEN),
-        Policy::nested(),
-        Policy::nested(),
-    ];
+    const POLICY: &'static [Policy] = &POLICY;
 
     fn setup(dev: &mut DeviceSetup<'_>) {
         dev.ether_setup();

@@ -4,10 +4,11 @@
 //! (include/uapi/linux/rveth.h), validation and matching.
 
 use crate::net::bindings::{AF_INET, AF_INET6};
+use crate::uapi::rveth_prefix;
 use kernel::{c_str, prelude::*};
 
 /// Size of `struct rveth_prefix` on the wire.
-pub(crate) const WIRE_LEN: usize = 20;
+pub(crate) const WIRE_LEN: usize = core::mem::size_of::<rveth_prefix>();
 
 /// Address family of a prefix.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -20,6 +20,7 @@ mod prefix;
 mod queue_map;
 mod ring;
 mod rxq;
+mod uapi;
 mod xmit;
 
 use kernel::prelude::*;

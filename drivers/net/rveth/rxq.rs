@@ -4,6 +4,7 @@
 
 use crate::net::{
     bh::BhGuard,
+    bindings::ETH_HLEN,
     napi::{NapiPoll, Poll},
     skbuff::SkBuff,
 };
@@ -16,8 +17,6 @@ use kernel::{new_spinlock, prelude::*, sync::SpinLock};
 
 /// Packets a poll takes off the ring per lock acquisition.
 const BATCH: usize = 16;
-/// Ethernet header length: received packets are counted with it, as transmitted ones are.
-const ETH_HLEN: u32 = 14;
 
 /// Per-queue counters for `ethtool -S`.
 #[derive(Default)]
@@ -113,7 +112,8 @@ impl NapiPoll for RxQueue {
             }
             let mut bytes = 0u64;
             for skb in batch.iter_mut().take(n).filter_map(Option::take) {
-                // Non-panicking arithmetic: nothing a packet carries may reach a panic.
+                // Counted with the Ethernet header, as transmitted packets are. Non-panicking
+                // arithmetic: nothing a packet carries may reach a panic.
                 let len = skb.len().saturating_add(ETH_HLEN);
                 bytes = bytes.wrapping_add(u64::from(len));
                 dev.count_rx(len);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * rveth netlink ABI: the attributes of IFLA_LINKINFO/IFLA_INFO_DATA for kind "rveth".
- * The Rust driver (drivers/net/rveth/link.rs, guard.rs) mirrors these numbers; userspace
- * (tools/link_rveth, tests/rtnl.py) uses this header.
+ * The one place these numbers are written: the driver reads this header through bindgen
+ * (drivers/net/rveth/uapi.rs), the iproute2 plugin through bindgen in its build
+ * (tools/link_rveth/build.rs), the selftests by parsing it (tests/lib/uapi.py).
  */
 #ifndef _UAPI_LINUX_RVETH_H
 #define _UAPI_LINUX_RVETH_H

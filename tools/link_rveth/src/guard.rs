@@ -1,16 +1,20 @@
 //! The source guard list: `PREFIX[,PREFIX...]` or `none`, and its netlink form
 //! (include/uapi/linux/rveth.h: IFLA_RVETH_GUARD_PREFIX, struct rveth_prefix).
 
+use core::mem::{offset_of, size_of};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub const IFLA_RVETH_GUARD_PREFIX: u16 = 1;
-/// sizeof(struct rveth_prefix)
-pub const PREFIX_LEN: usize = 20;
-/// RVETH_GUARD_MAX
-pub const GUARD_MAX: usize = 64;
+use crate::uapi::{self, rveth_prefix};
 
-const AF_INET: u8 = 2;
-const AF_INET6: u8 = 10;
+pub const IFLA_RVETH_GUARD_PREFIX: u16 = uapi::IFLA_RVETH_GUARD_PREFIX as u16;
+pub const PREFIX_LEN: usize = size_of::<rveth_prefix>();
+pub const GUARD_MAX: usize = uapi::RVETH_GUARD_MAX as usize;
+
+const AF_INET: u8 = uapi::AF_INET as u8;
+const AF_INET6: u8 = uapi::AF_INET6 as u8;
+const FAMILY: usize = offset_of!(rveth_prefix, family);
+const LEN: usize = offset_of!(rveth_prefix, prefixlen);
+const ADDR: usize = offset_of!(rveth_prefix, addr);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Prefix {
@@ -22,15 +26,15 @@ impl Prefix {
     /// struct rveth_prefix, as the kernel wants it.
     pub fn encode(&self) -> [u8; PREFIX_LEN] {
         let mut out = [0u8; PREFIX_LEN];
-        out[1] = self.len;
+        out[LEN] = self.len;
         match self.addr {
             IpAddr::V4(a) => {
-                out[0] = AF_INET;
-                out[4..8].copy_from_slice(&a.octets());
+                out[FAMILY] = AF_INET;
+                out[ADDR..ADDR + 4].copy_from_slice(&a.octets());
             }
             IpAddr::V6(a) => {
-                out[0] = AF_INET6;
-                out[4..20].copy_from_slice(&a.octets());
+                out[FAMILY] = AF_INET6;
+                out[ADDR..ADDR + 16].copy_from_slice(&a.octets());
             }
         }
         out
@@ -41,12 +45,13 @@ impl Prefix {
         if raw.len() != PREFIX_LEN {
             return None;
         }
-        let len = raw[1];
-        let addr = match raw[0] {
-            AF_INET if len <= 32 => IpAddr::V4(Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7])),
+        let len = raw[LEN];
+        let a = &raw[ADDR..];
+        let addr = match raw[FAMILY] {
+            AF_INET if len <= 32 => IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])),
             AF_INET6 if len <= 128 => {
                 let mut o = [0u8; 16];
-                o.copy_from_slice(&raw[4..20]);
+                o.copy_from_slice(&a[..16]);
                 IpAddr::V6(Ipv6Addr::from(o))
             }
             _ => return None,

@@ -15,6 +15,7 @@
 mod args;
 mod ffi;
 mod guard;
+mod uapi;
 
 use core::ffi::{c_char, c_int, CStr};
 use std::cell::UnsafeCell;
@@ -22,11 +23,11 @@ use std::ffi::CString;
 
 use ffi::{Api, File, IfInfoMsg, LinkUtil, NlMsgHdr, RtAttr, NLM_F_CREATE, PRINT_JSON, REQ_MAX};
 
-// include/uapi/linux/rveth.h
-const IFLA_RVETH_PEER: c_int = 1;
-const IFLA_RVETH_GUARD: c_int = 2;
-const IFLA_RVETH_PEER_GUARD: c_int = 3;
-const IFLA_RVETH_MAX: c_int = 3;
+const IFLA_RVETH_PEER: c_int = uapi::IFLA_RVETH_PEER as c_int;
+const IFLA_RVETH_GUARD: c_int = uapi::IFLA_RVETH_GUARD as c_int;
+const IFLA_RVETH_PEER_GUARD: c_int = uapi::IFLA_RVETH_PEER_GUARD as c_int;
+/// The header's `IFLA_RVETH_MAX` (a macro over the enum, which bindgen cannot evaluate).
+const IFLA_RVETH_MAX: c_int = uapi::__IFLA_RVETH_MAX as c_int - 1;
 
 const NLMSG_HDRLEN: usize = core::mem::size_of::<NlMsgHdr>();
 const RTA_HDRLEN: usize = core::mem::size_of::<RtAttr>();
