@@ -11,7 +11,7 @@ use crate::net::{
 };
 use crate::{
     guard::{self, Guard},
-    uapi::{IFLA_RVETH_GUARD, IFLA_RVETH_PEER, IFLA_RVETH_PEER_GUARD, __IFLA_RVETH_MAX},
+    uapi::{__IFLA_RVETH_MAX, IFLA_RVETH_GUARD, IFLA_RVETH_PEER, IFLA_RVETH_PEER_GUARD},
     Rveth,
 };
 use kernel::{c_str, prelude::*};
