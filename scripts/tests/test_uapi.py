@@ -70,6 +70,7 @@ HAND_COPY = re.compile(r"\b(?:IFLA_RVETH|RVETH_GUARD_MAX)\w*(?:\s*:\s*[\w:]+)?"
 def test_no_hand_copy_of_the_numbers():
     files = subprocess.run(["git", "-C", str(TOP), "ls-files", "*.rs", "*.py"],
                            capture_output=True, text=True, check=True).stdout.split()
+    files.remove(str(Path(__file__).resolve().relative_to(TOP)))  # its own examples
     copies = [f"{f}:{n}: {line.strip()}" for f in files
               for n, line in enumerate((TOP / f).read_text().splitlines(), 1)
               if HAND_COPY.search(line)]
