@@ -10,7 +10,7 @@ export KDIR=$kdir
 ko=$("$here/module.sh")
 
 # make stress reuses this script: RVETH_RUN_NAME names the results, RVETH_STRESS_SCALE
-# multiplies the reliability suite's iterations (tests/reliability.py) inside the guest.
+# multiplies the reliability suite's iterations (tests/lib/reliability.py) inside the guest.
 res="$top/results/${RVETH_RUN_NAME:-test}-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
 # The harness checks itself first (host side, a second): a reader that cannot fail is useless.

@@ -2,9 +2,9 @@
 import re
 import subprocess
 
-from conftest import ip, link, netns_cmd
-from rtnl import IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, Rtnl, attr_u32, peer
-from test_pair import make_pair, nsrun, up_with_addrs
+from lib import netlink
+from lib.cmd import ip, link, netns_cmd, nsrun
+from lib.pair import make_pair, up_with_addrs
 
 
 def stats(ns, dev):
@@ -36,11 +36,9 @@ def test_stats_name_the_peer_and_count_traffic(netns):
 
 def test_channels_show_and_change(netns):
     ns = netns()
-    with Rtnl(ns) as rt:
-        rt.newlink("rvch", "rveth", extra=attr_u32(IFLA_NUM_TX_QUEUES, 4) +
-                   attr_u32(IFLA_NUM_RX_QUEUES, 4),
-                   data=peer("rvchp", attr_u32(IFLA_NUM_TX_QUEUES, 2),
-                             attr_u32(IFLA_NUM_RX_QUEUES, 2)))
+    with netlink.rtnl(ns) as ipr:
+        netlink.add_pair(ipr, "rvch", num_tx_queues=4, num_rx_queues=4,
+                         peer={"ifname": "rvchp", "num_tx_queues": 2, "num_rx_queues": 2})
     out = nsrun(ns, "ethtool", "-l", "rvch")
     assert re.search(r"Pre-set maximums:\s*\nRX:\s*4\s*\nTX:\s*4", out), out
     nsrun(ns, "ethtool", "-L", "rvch", "rx", "2", "tx", "3")
@@ -55,11 +53,9 @@ def test_channels_show_and_change(netns):
 
 def test_multiqueue_traffic_spreads_over_queues(netns):
     a, b = netns(), netns()
-    with Rtnl(a) as rt:
-        rt.newlink("rva", "rveth", extra=attr_u32(IFLA_NUM_TX_QUEUES, 4) +
-                   attr_u32(IFLA_NUM_RX_QUEUES, 4),
-                   data=peer("rvb", attr_u32(IFLA_NUM_TX_QUEUES, 4),
-                             attr_u32(IFLA_NUM_RX_QUEUES, 4)))
+    with netlink.rtnl(a) as ipr:
+        netlink.add_pair(ipr, "rva", num_tx_queues=4, num_rx_queues=4,
+                         peer={"ifname": "rvb", "num_tx_queues": 4, "num_rx_queues": 4})
     ip("link", "set", "dev", "rvb", "netns", b, ns=a)
     up_with_addrs(a, b)
     # Several flows: the stack hashes them over the transmit queues.

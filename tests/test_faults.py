@@ -1,6 +1,6 @@
 """Allocation-failure injection over every control path (issue 20).
 
-Each test sweeps one operation over its fault points (tests/faults.py): the thread doing the
+Each test sweeps one operation over its fault points (tests/lib/faults.py): the thread doing the
 operation fails its 1st, 2nd, 3rd ... allocation until the operation runs without reaching
 the fault. After every attempt: success or an errno, no kernel report, the state whole (old
 or new, never half), and the operation works again without a fault. `make test` sweeps the
@@ -16,17 +16,16 @@ import errno
 import os
 import threading
 
-import namespaces
 import pytest
-from conftest import RVETH_KO, load_module, module_loaded
-from faults import (Attempt, Ethtool, FailNth, FaultyRtnl, KunitOff, Sweep, available,
-                    configure, delete_module, dump_links, finit_module, pairs_problems,
-                    proc_rveth, rtnl_attempt, syscall_attempt, unshare_net)
-from reliability import SCALE, health, kmemleak_module, netns_fd, settled  # noqa: F401
-from rtnl import CLONE_NEWNET, _setns  # noqa: E402
-from rtnl import (IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_NET_NS_FD, IFLA_NUM_RX_QUEUES,
-                  IFLA_NUM_TX_QUEUES, IFLA_RVETH_PEER_GUARD, RTM_NEWLINK, attr, attr_str,
-                  attr_u32, guard, ifinfomsg, peer)
+from lib import namespaces
+from lib.cmd import RVETH_KO, load_module, module_loaded
+from lib.faults import (Attempt, Ethtool, FailNth, FaultyRtnl, KunitOff, Sweep, available,
+                        configure, delete_module, dump_links, finit_module, pairs_problems,
+                        proc_rveth, rtnl_attempt, setns_net, syscall_attempt, unshare_net)
+from lib.rawnl import (IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_NET_NS_FD,
+                       IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, IFLA_RVETH_PEER_GUARD,
+                       RTM_NEWLINK, attr, attr_str, attr_u32, guard, ifinfomsg, peer)
+from lib.reliability import SCALE
 
 pytestmark = pytest.mark.skipif(not available(), reason="kernel without fail-nth/failslab")
 
@@ -162,7 +161,7 @@ def test_create_with_peer_attrs(two):
 @stress_only
 def test_create_peer_in_other_namespace(two):
     a, b, socks = two
-    fd = netns_fd(b)
+    fd = namespaces.fd(b)
     try:
         def request(rt):
             rt.newlink("rfa", "rveth", data=peer("rfb", attr_u32(IFLA_NET_NS_FD, fd)))
@@ -209,7 +208,7 @@ def make_pair(socks, a, *extra_attrs, peer_ns_fd=None):
 
 def test_delete(two):
     a, b, socks = two
-    fd = netns_fd(b)
+    fd = namespaces.fd(b)
     try:
         make_pair(socks, a, peer_ns_fd=fd)
         old, new = {a: ["rfa"], b: ["rfb"]}, {a: [], b: []}
@@ -329,7 +328,7 @@ def test_namespace_move(two):
     paired."""
     a, b, socks = two
     make_pair(socks, a)
-    fd_a, fd_b = netns_fd(a), netns_fd(b)
+    fd_a, fd_b = namespaces.fd(a), namespaces.fd(b)
     old, new = {a: ["rfa", "rfb"], b: []}, {a: ["rfa"], b: ["rfb"]}
     try:
         def move(rt, fd):
@@ -407,7 +406,7 @@ def test_module_unload(fault_settings, netns):
     """delete_module under fault with pairs alive in two namespaces: the module goes
     with every pair, or stays with them all."""
     a, b = netns(), netns()
-    fd = netns_fd(b)
+    fd = namespaces.fd(b)
 
     def setup():
         load_module()
@@ -467,7 +466,7 @@ def test_namespace_create(fault_settings):
                     rt.newlink("rfa", "rveth")
                     at.pair = sorted(n for n, d in dump_links(rt).items()
                                      if d["kind"] == "rveth")
-                _setns(home, CLONE_NEWNET)
+                setns_net(home)
             return at
 
         def check(at):

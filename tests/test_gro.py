@@ -12,14 +12,12 @@ then shifts the originals. Unfixed, that hit the BUG within the 6 s (2 runs of 2
 import json
 import re
 import socket
-import subprocess
-import time
 
-import ethtool_stats
-import namespaces
 import pytest
-from conftest import ip, netns_cmd
-from test_pair import make_pair, nsrun, up_with_addrs
+from lib import ethtool, namespaces
+from lib.cmd import ip, nsrun
+from lib.pair import make_pair, up_with_addrs
+from lib.traffic import iperf_server
 
 
 def ip_in_receives(ns):
@@ -31,7 +29,7 @@ def ip_in_receives(ns):
 
 def rx_packets(ns, dev):
     """Packets the driver received, over all receive queues (ring and backlog)."""
-    return sum(v for k, v in ethtool_stats.stats(ns, dev).items()
+    return sum(v for k, v in ethtool.stats(ns, dev).items()
                if re.fullmatch(r"rx_queue_\d+_packets", k))
 
 
@@ -47,10 +45,8 @@ def test_tcp_segments_merged_by_gro_leave_the_sender_intact(netns):
         "    ip protocol tcp ip id & 0xf == 0 counter drop\n"
         "  }\n"
         "}\n"))
-    server = subprocess.Popen([*netns_cmd(b), "iperf3", "-s", "-1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = iperf_server(b)
     try:
-        time.sleep(0.5)
         delivered = rx_packets(b, "rvb")
         stack = ip_in_receives(b)
         out = json.loads(nsrun(a, "iperf3", "-c", "10.11.0.2", "-t", "6", "-J", timeout=60))
@@ -104,7 +100,7 @@ def test_udp_datagrams_arrive_whole_and_in_order(netns, gro_socket):
 
 def rx_backlog_packets(ns, dev):
     """Packets received through the per-CPU backlog instead of the ring, over all queues."""
-    return sum(v for k, v in ethtool_stats.stats(ns, dev).items()
+    return sum(v for k, v in ethtool.stats(ns, dev).items()
                if re.fullmatch(r"rx_queue_\d+_backlog_packets", k))
 
 

@@ -1,7 +1,8 @@
 """Source guard (issue 4): netfilter ingress hooks on rveth, per-namespace accounting.
 
-Topology of most tests: rva in namespace A (the guarded "host" end) and rvb in namespace B
-(the "container" end, which tries to spoof). Configured through raw netlink (tests/rtnl.py).
+Topology of most tests (lib.guard): rva in namespace A (the guarded "host" end) and rvb in
+namespace B (the "container" end, which tries to spoof). Configured through netlink
+(lib.netlink); the malformed lists through raw requests (lib.rawnl).
 """
 import errno
 import ipaddress
@@ -12,101 +13,42 @@ import subprocess
 import threading
 import time
 
-import ethtool_stats
-import namespaces
 import pytest
-from conftest import ip, ip_batch, netns_cmd, run
-from lib import uapi
-from rtnl import (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
-                  NetlinkError, Rtnl, attr, guard, peer, rveth_prefix)
-from test_pair import nsrun
-
-A4, B4, SPOOF4 = "10.11.0.1", "10.11.0.2", "10.11.0.99"
-A6, B6, SPOOF6 = "fd00:11::1", "fd00:11::2", "fd00:11::99"
-
-
-def make_guarded_pair(a_ns, b_ns, *cidrs, a="rva", b="rvb"):
-    """rva (in a_ns, guarded with cidrs) + rvb (in b_ns), addressed and up."""
-    import os
-    fd = os.open(f"/var/run/netns/{b_ns}", os.O_RDONLY)
-    try:
-        from rtnl import IFLA_NET_NS_FD, attr_u32
-        with Rtnl(a_ns) as rt:
-            rt.newlink(a, "rveth", data=peer(b, attr_u32(IFLA_NET_NS_FD, fd)) + guard(*cidrs))
-    finally:
-        os.close(fd)
-    ip_batch(["addr", "add", f"{A4}/24", "dev", a],
-             ["addr", "add", f"{A6}/64", "dev", a, "nodad"],
-             ["link", "set", "dev", a, "up"], ns=a_ns)
-    v4 = (["addr", "add", addr, "dev", b] for addr in (f"{B4}/24", f"{SPOOF4}/24"))
-    v6 = (["addr", "add", addr, "dev", b, "nodad"] for addr in (f"{B6}/64", f"{SPOOF6}/64"))
-    ip_batch(*v4, *v6, ["link", "set", "dev", b, "up"], ns=b_ns)
-
-
-def static_neighbours(a_ns, b_ns, a="rva", b="rvb"):
-    """Permanent neighbour entries both ways, so no ARP/NDP is needed for unicast."""
-    def mac(dev, ns):
-        return json.loads(ip("-j", "link", "show", "dev", dev, ns=ns))[0]["address"]
-    ma, mb = mac(a, a_ns), mac(b, b_ns)
-    ip_batch(*(["neigh", "replace", dst, "lladdr", ma, "dev", b, "nud", "permanent"]
-               for dst in (A4, A6)), ns=b_ns)
-    ip_batch(*(["neigh", "replace", src, "lladdr", mb, "dev", a, "nud", "permanent"]
-               for src in (B4, SPOOF4, B6, SPOOF6)), ns=a_ns)
-
-
-def drops(dev, ns):
-    """The guard counters of `ethtool -S dev`."""
-    return {k: v for k, v in ethtool_stats.stats(ns, dev).items() if k.startswith("guard_")}
-
-
-def proc_rveth(ns):
-    """/proc/net/rveth of a namespace: ({device: row}, total row)."""
-    text = namespaces.proc_net(ns, "rveth")
-    lines = text.strip().splitlines()
-    head = lines[0].split()
-    rows = [dict(zip(head, line.split())) for line in lines[1:]]
-    devs = {r["device"]: r for r in rows if r["device"] != "total"}
-    total = [r for r in rows if r["device"] == "total"]
-    assert len(total) == 1, text
-    return devs, total[0]
-
-
-def ping(ns, dst, src=None, count=2, v6=False):
-    args = ["ping", "-c", str(count), "-W", "1", "-i", "0.2"]
-    if v6:
-        args.append("-6")
-    if src:
-        args += ["-I", src]
-    return subprocess.run([*netns_cmd(ns), *args, dst], capture_output=True,
-                          text=True).returncode == 0
+from lib import netlink, uapi
+from lib.cmd import ip, netns_cmd, nsrun, run
+from lib.guard import (A4, A6, B4, B6, SPOOF4, SPOOF6, drops, make_guarded_pair, proc_rveth,
+                       send_frames, static_neighbours)
+from lib.netlink import NetlinkError
+from lib.rawnl import IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, Rtnl, attr, peer, rveth_prefix
+from lib.traffic import join_all, ping
 
 
 def test_guard_is_reported_back_and_changed(netns):
     a, b = netns(), netns()
     make_guarded_pair(a, b, "10.11.0.2/32", "fd00:11::/64")
-    with Rtnl(a) as rt:
-        assert rt.guard_of("rva") == ["10.11.0.2/32", "fd00:11::/64"]
-        rt.changelink("rva", "rveth", guard("10.0.0.0/8"))
-        assert rt.guard_of("rva") == ["10.0.0.0/8"]
-        rt.changelink("rva", "rveth", guard())  # empty nest: off
-        assert rt.guard_of("rva") == []
+    with netlink.rtnl(a) as ipr:
+        assert netlink.guard_of(ipr, "rva") == ["10.11.0.2/32", "fd00:11::/64"]
+        netlink.set_guard(ipr, "rva", ["10.0.0.0/8"])
+        assert netlink.guard_of(ipr, "rva") == ["10.0.0.0/8"]
+        netlink.set_guard(ipr, "rva", [])  # empty nest: off
+        assert netlink.guard_of(ipr, "rva") == []
     assert drops("rva", a)["guard_prefixes"] == 0
-    with Rtnl(b) as rt:
-        assert rt.guard_of("rvb") == []
+    with netlink.rtnl(b) as ipr:
+        assert netlink.guard_of(ipr, "rvb") == []
 
 
 def test_peer_guard_at_creation(netns):
     a = netns()
-    with Rtnl(a) as rt:
-        rt.newlink("rvx", "rveth", data=peer("rvy") + guard("10.1.0.0/16")
-                   + guard("10.2.0.2/32", type=IFLA_RVETH_PEER_GUARD))
-        assert rt.guard_of("rvx") == ["10.1.0.0/16"]
-        assert rt.guard_of("rvy") == ["10.2.0.2/32"]
+    with netlink.rtnl(a) as ipr:
+        netlink.add_pair(ipr, "rvx", peer="rvy", guard=["10.1.0.0/16"],
+                         peer_guard=["10.2.0.2/32"])
+        assert netlink.guard_of(ipr, "rvx") == ["10.1.0.0/16"]
+        assert netlink.guard_of(ipr, "rvy") == ["10.2.0.2/32"]
         # The peer is given only at creation.
         with pytest.raises(NetlinkError) as e:
-            rt.changelink("rvx", "rveth", guard("10.3.0.0/16", type=IFLA_RVETH_PEER_GUARD))
+            netlink.set_guard(ipr, "rvx", ["10.3.0.0/16"], peer=True)
         assert e.value.errno == errno.EOPNOTSUPP and "creation" in e.value.extack
-        assert rt.guard_of("rvy") == ["10.2.0.2/32"]
+        assert netlink.guard_of(ipr, "rvy") == ["10.2.0.2/32"]
 
 
 def bad_nest(kind):
@@ -134,13 +76,13 @@ BAD = ["host bits", "v4 len 33", "v6 len 129", "family", "padding", "short", "v4
 @pytest.mark.parametrize("kind", BAD)
 def test_bad_guard_is_rejected_and_old_list_kept(netns, kind):
     a = netns()
-    with Rtnl(a) as rt:
-        rt.newlink("rvk", "rveth", data=peer("rvl") + guard("10.9.0.0/16"))
+    with netlink.rtnl(a) as ipr, Rtnl(a) as rt:
+        netlink.add_pair(ipr, "rvk", peer="rvl", guard=["10.9.0.0/16"])
         with pytest.raises(NetlinkError) as e:
             rt.changelink("rvk", "rveth", attr(IFLA_RVETH_GUARD, bad_nest(kind)))
         assert e.value.errno == errno.EINVAL
         assert e.value.extack.startswith("rveth:"), e.value.extack
-        assert rt.guard_of("rvk") == ["10.9.0.0/16"]
+        assert netlink.guard_of(ipr, "rvk") == ["10.9.0.0/16"]
         # At creation too: nothing is created.
         with pytest.raises(NetlinkError) as e:
             rt.newlink("rvm", "rveth", data=peer("rvn") + attr(IFLA_RVETH_GUARD, bad_nest(kind)))
@@ -151,9 +93,9 @@ def test_bad_guard_is_rejected_and_old_list_kept(netns, kind):
 def test_64_prefixes_accepted(netns):
     a = netns()
     cidrs = [f"10.{i}.0.0/16" for i in range(64)]
-    with Rtnl(a) as rt:
-        rt.newlink("rvq", "rveth", data=peer("rvr") + guard(*cidrs))
-        assert rt.guard_of("rvq") == cidrs
+    with netlink.rtnl(a) as ipr:
+        netlink.add_pair(ipr, "rvq", peer="rvr", guard=cidrs)
+        assert netlink.guard_of(ipr, "rvq") == cidrs
 
 
 def test_spoofed_ipv4_and_arp_dropped_allowed_passes(netns):
@@ -188,8 +130,8 @@ def test_spoofed_ipv6_dropped_link_local_only_when_allowed(netns):
     wait_no_tentative(b, "rvb")
     a_ll = link_local(a, "rva")
     assert not ping(b, f"{a_ll}%rvb", v6=True)
-    with Rtnl(a) as rt:
-        rt.changelink("rva", "rveth", guard(f"{B4}/32", f"{B6}/128", "fe80::/10"))
+    with netlink.rtnl(a) as ipr:
+        netlink.set_guard(ipr, "rva", [f"{B4}/32", f"{B6}/128", "fe80::/10"])
     assert ping(b, f"{a_ll}%rvb", v6=True, count=3)
 
 
@@ -206,22 +148,6 @@ def wait_no_tentative(ns, dev, timeout=30):
     while ip("-6", "addr", "show", "dev", dev, "tentative", ns=ns).strip():
         assert time.time() < deadline, ip("-6", "addr", "show", "dev", dev, ns=ns)
         time.sleep(0.3)
-
-
-def mac_of(dev, ns):
-    return json.loads(ip("-j", "link", "show", "dev", dev, ns=ns))[0]["address"]
-
-
-def send_frames(ns, dev, to_dev, to_ns, ethertype, payload, count=1):
-    """Sends raw Ethernet frames out of dev (AF_PACKET) to to_dev's MAC."""
-    dst = bytes.fromhex(mac_of(to_dev, to_ns).replace(":", ""))
-    src = bytes.fromhex(mac_of(dev, ns).replace(":", ""))
-    frame = dst + src + struct.pack("!H", ethertype) + payload
-    code = ("import socket, sys; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); "
-            f"s.bind(({dev!r}, 0)); f = bytes.fromhex({frame.hex()!r}); "
-            f"[s.send(f) for _ in range({count})]")
-    nsrun(ns, "python3", "-c", code)
-    time.sleep(0.3)  # NAPI delivers asynchronously
 
 
 def nft_chain(ns, family, table, hook, rule):
@@ -263,6 +189,10 @@ def test_dad_from_unspecified_source_passes(netns):
     ip6 = (struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + bytes(16)
            + ipaddress.ip_address(A6).packed)
     send_frames(b, "rvb", "rva", a, 0x86DD, ip6 + udp, count=3)
+    # NAPI delivers asynchronously: wait for the count, then require it exactly.
+    deadline = time.monotonic() + 10
+    while drops("rva", a)["guard_drop_ipv6"] < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert drops("rva", a)["guard_drop_ipv6"] == before + 3
 
 
@@ -361,10 +291,10 @@ def test_changing_list_under_traffic_drops_nothing_allowed(netns):
     flips = [0]
 
     def flip():
-        with Rtnl(a) as rt:
+        with netlink.rtnl(a) as ipr:
             while not stop.is_set():
-                rt.changelink("rva", "rveth", guard("10.50.0.0/16", f"{B4}/32"))
-                rt.changelink("rva", "rveth", guard(f"{B4}/32", "fd00:50::/64"))
+                netlink.set_guard(ipr, "rva", ["10.50.0.0/16", f"{B4}/32"])
+                netlink.set_guard(ipr, "rva", [f"{B4}/32", "fd00:50::/64"])
                 flips[0] += 2
 
     t = threading.Thread(target=flip)
@@ -373,7 +303,7 @@ def test_changing_list_under_traffic_drops_nothing_allowed(netns):
         out = nsrun(b, "ping", "-c", "300", "-i", "0.01", "-I", B4, A4, check=False)
     finally:
         stop.set()
-        t.join()
+        join_all([t], timeout=60)
     assert flips[0] >= 20, flips
     assert " 0% packet loss" in out, out
     assert drops("rva", a)["guard_drop_ipv4"] == 0

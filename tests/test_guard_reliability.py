@@ -15,7 +15,6 @@ import errno
 import ipaddress
 import os
 import socket
-import struct
 import sys
 import threading
 import time
@@ -23,11 +22,11 @@ import time
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rtnl import (IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO,  # noqa: E402
-                  IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
-                  NLA_F_NESTED, RTM_GETLINK, RTM_NEWLINK, RVETH_GUARD_MAX, attr, attr_str,
-                  ifinfomsg, nested, peer)
 from lib import uapi  # noqa: E402
+from lib.rawnl import (IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINKINFO,  # noqa: E402
+                       IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, IFLA_RVETH_PEER_GUARD,
+                       NLA_F_NESTED, RTM_NEWLINK, RVETH_GUARD_MAX, attr, attr_str, ifinfomsg,
+                       nested, peer)
 
 AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 
@@ -112,39 +111,14 @@ if __name__ == "__main__":
     print(f"{len(cases())} bad guard requests ({len(BAD)} bad lists x 3 contexts + 1)")
     sys.exit(0)
 
-from reliability import (expect_errno, health, kmemleak_module, link_names, settled,  # noqa: E402,F401,E501
-                         log, netns_fd, scaled)
-from rtnl import NetlinkError, Rtnl  # noqa: E402
-from test_stress import address, bg, iperf, new_pair, stop  # noqa: E402
+from lib import namespaces, netlink  # noqa: E402
+from lib.cmd import bg, nsrun, stop  # noqa: E402
+from lib.pair import address, new_pair  # noqa: E402
+from lib.rawnl import Rtnl  # noqa: E402
+from lib.reliability import expect_errno, link_names, log, scaled  # noqa: E402
+from lib.traffic import iperf, join_all  # noqa: E402
 
 pytestmark = [pytest.mark.usefixtures("health"), pytest.mark.exclusive]
-
-
-def guard_of(rt, name):
-    """The raw IFLA_RVETH_GUARD nest the kernel reports for name (None if absent)."""
-    rt._seq += 1
-    payload = ifinfomsg() + attr_str(IFLA_IFNAME, name)
-    rt.sock.send(struct.pack("=IHHII", 16 + len(payload), RTM_GETLINK, 1, rt._seq, 0)
-                 + payload)
-    data = rt._recv()
-    length, mtype = struct.unpack_from("=IH", data)
-    if mtype != RTM_NEWLINK:
-        raise NetlinkError(-struct.unpack_from("=i", data, 16)[0])
-
-    def find(buf, want):
-        off = 0
-        while off + 4 <= len(buf):
-            alen, atype = struct.unpack_from("=HH", buf, off)
-            if alen < 4:
-                break
-            if atype & 0x3FFF == want:
-                return buf[off + 4:off + alen]
-            off += (alen + 3) & ~3
-        return None
-
-    li = find(data[32:length], IFLA_LINKINFO)
-    d = find(li, IFLA_INFO_DATA) if li is not None else None
-    return find(d, IFLA_RVETH_GUARD) if d is not None else None
 
 
 def changelink(rt, name, g):
@@ -154,10 +128,10 @@ def changelink(rt, name, g):
 def test_bad_guard_requests(netns):
     ns = netns()
     problems, seen = [], []
-    with Rtnl(ns) as rt:
+    with Rtnl(ns) as rt, netlink.rtnl(ns) as ipr:
         rt.newlink("rvk", "rveth", data=peer("rvkp") + guard(IFLA_RVETH_GUARD, *GOOD))
-        base = link_names(rt)
-        old = guard_of(rt, "rvk")
+        base = link_names(ipr)
+        old = netlink.guard_of(ipr, "rvk")
         if old is None:
             problems.append("the kernel reports no IFLA_RVETH_GUARD (guard not implemented)")
         for label, ctx, build in cases():
@@ -175,13 +149,13 @@ def test_bad_guard_requests(netns):
                 seen.append(f"{label}: {errno.errorcode[e.errno]} {e.extack!r}")
             except AssertionError as a:
                 problems.append(f"{label}: {a}")
-            now = link_names(rt)
+            now = link_names(ipr)
             if now != base:
                 problems.append(f"{label}: devices changed {base} -> {now}")
                 for n in set(now) - set(base):
-                    if n in link_names(rt):
-                        rt.dellink(n)
-            if ctx == "change" and guard_of(rt, "rvk") != old:
+                    if n in link_names(ipr):
+                        netlink.dellink(ipr, n)
+            if ctx == "change" and netlink.guard_of(ipr, "rvk") != old:
                 problems.append(f"{label}: the rejected changelink changed the list")
                 changelink(rt, "rvk", guard(IFLA_RVETH_GUARD, *GOOD))
     log(f"guard: {len(seen)} of {len(cases())} rejected\n  " + "\n  ".join(seen))
@@ -192,10 +166,10 @@ def test_guard_lists_changed_under_traffic(netns):
     """Both ends' guard lists replaced in a loop (allow, off, 64 entries, deny-all) while
     iperf3 and ping floods cross the pair; then the guard still works both ways."""
     a, b = netns(), netns()
-    fd = netns_fd(b)
+    fd = namespaces.fd(b)
     try:
-        with Rtnl(a) as rt:
-            new_pair(rt, "rsa0", "rsb0", fd, (2, 2), (2, 2))
+        with netlink.rtnl(a) as ipr:
+            new_pair(ipr, "rsa0", "rsb0", fd, (2, 2), (2, 2))
     finally:
         os.close(fd)
     address(a, "rsa0", "10.77.0.1/24", "fd77:0::1/64")
@@ -219,20 +193,17 @@ def test_guard_lists_changed_under_traffic(netns):
     floods = [bg(a, "ping", "-f", "-w", "60", "10.77.0.2"),
               bg(b, "ping", "-6", "-f", "-w", "60", "fd77:0::1")]
     try:
-        time.sleep(2)
+        time.sleep(2)  # traffic under way before the lists change
         ts = [threading.Thread(target=churn, args=(a, "rsa0")),
               threading.Thread(target=churn, args=(b, "rsb0"))]
         for t in ts:
             t.start()
-        for t in ts:
-            t.join(timeout=600)
+        join_all(ts, timeout=600)
     finally:
         stop(server, client, *floods)
     assert not errors, "\n".join(errors)
-    from conftest import netns_cmd, run
-    run(*netns_cmd(a), "ping", "-c", "2", "-i", "0.2", "-W", "5", "10.77.0.2")
+    nsrun(a, "ping", "-c", "2", "-i", "0.2", "-W", "5", "10.77.0.2")
     with Rtnl(b) as r:
         changelink(r, "rsb0", guard(IFLA_RVETH_GUARD, pfx("192.0.2.0/24")))
-    p = run(*netns_cmd(a), "ping", "-c", "2", "-i", "0.2", "-W", "1", "10.77.0.2",
-            check=False)
+    p = nsrun(a, "ping", "-c", "2", "-i", "0.2", "-W", "1", "10.77.0.2", check=False)
     assert "0 received" in p, "rsb0's guard should drop what rsa0 sends"

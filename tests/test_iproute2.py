@@ -2,14 +2,14 @@
 
 `make test` installs link_rveth.so into the ip library directory before the boot; these
 tests use the stock `ip` exactly as a user types it. tests/test_peer_attrs.py sends the same
-peer attribute over raw netlink; the last test here checks the plugin against such a link.
+peer attribute over netlink itself; the last test here checks the plugin against such a link.
 """
 import os
 import subprocess
 
 import pytest
-from conftest import ip, ip_fails, link, links, netns_cmd
-from rtnl import IFLA_MTU, Rtnl, attr_u32, peer
+from lib import netlink
+from lib.cmd import ip, ip_fails, link, links, netns_cmd
 
 # Where ip looks for it: IP_LIB_DIR when set (scripts/plugin.sh, RVETH_IP_LIB_DIR), else Debian's.
 PLUGIN = os.path.join(os.environ.get("IP_LIB_DIR", "/usr/lib/x86_64-linux-gnu/ip"), "link_rveth.so")
@@ -136,8 +136,8 @@ def test_peer_on_set_is_refused(netns):
 def test_raw_netlink_pair_shows_through_plugin(netns):
     """A pair made without iproute2's help: `ip -d link` (the plugin's print_opt) shows it."""
     ns = netns()
-    with Rtnl(ns) as rt:
-        rt.newlink("rva", "rveth", data=peer("rvb", attr_u32(IFLA_MTU, 1400)))
+    with netlink.rtnl(ns) as ipr:
+        netlink.add_pair(ipr, "rva", peer={"ifname": "rvb", "mtu": 1400})
     out = ip("-d", "link", "show", "dev", "rvb", ns=ns)
     assert "mtu 1400" in out
     assert "\n    rveth " in out, out

@@ -4,10 +4,9 @@ These need the kernel side of the guard (IFLA_RVETH_GUARD / IFLA_RVETH_PEER_GUAR
 back by fill_info, include/uapi/linux/rveth.h). The plugin's encoding and printing are also
 checked on the host without a kernel (scripts/tests/test_link_rveth.py).
 """
-import subprocess
-
-from conftest import ip, ip_fails, link, links, netns_cmd
-from rtnl import IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_PREFIX, Rtnl, attr, nested, peer, rveth_prefix
+from lib import netlink
+from lib.cmd import ip, ip_fails, link, links
+from lib.traffic import ping
 
 
 def guard_text(dev, ns):
@@ -70,10 +69,8 @@ def test_guard_from_raw_netlink_is_printed(netns):
     """print_opt decodes what the kernel reports, whoever set it."""
     ns = netns()
 
-    g = nested(IFLA_RVETH_GUARD, attr(IFLA_RVETH_GUARD_PREFIX, rveth_prefix("10.0.0.0/8")),
-               attr(IFLA_RVETH_GUARD_PREFIX, rveth_prefix("2001:db8::/32")))
-    with Rtnl(ns) as rt:
-        rt.newlink("rva", "rveth", data=peer("rvb") + g)
+    with netlink.rtnl(ns) as ipr:
+        netlink.add_pair(ipr, "rva", peer="rvb", guard=["10.0.0.0/8", "2001:db8::/32"])
     assert guard_text("rva", ns) == "10.0.0.0/8,2001:db8::/32"
 
 
@@ -87,11 +84,6 @@ def test_kernel_rejection_leaves_old_guard(netns):
     assert guard_text("rva", ns) == "10.0.0.0/24"
 
 
-def ping(ns, dst):
-    return subprocess.run([*netns_cmd(ns), "ping", "-c", "1", "-W", "1", dst],
-                          capture_output=True).returncode == 0
-
-
 def test_guard_set_by_ip_filters_traffic(netns):
     """What `ip link set ... guard` sends is the guard the kernel enforces."""
     a, b = netns(), netns()
@@ -100,10 +92,10 @@ def test_guard_set_by_ip_filters_traffic(netns):
     ip("addr", "add", "10.9.0.2/16", "dev", "rvb", ns=b)
     ip("link", "set", "rva", "up", ns=a)
     ip("link", "set", "rvb", "up", ns=b)
-    assert ping(b, "10.9.0.1")
+    assert ping(b, "10.9.0.1", count=1)
     ip("link", "set", "rva", "type", "rveth", "guard", "10.9.1.0/24", ns=a)
     ip("neigh", "flush", "dev", "rvb", ns=b)
-    assert not ping(b, "10.9.0.1"), "rvb's source 10.9.0.2 is outside rva's guard"
+    assert not ping(b, "10.9.0.1", count=1), "rvb's source 10.9.0.2 is outside rva's guard"
     ip("link", "set", "rva", "type", "rveth", "guard", "10.9.0.0/24", ns=a)
-    assert ping(b, "10.9.0.1")
+    assert ping(b, "10.9.0.1", count=1)
     assert "rva" in links(a)

@@ -1,7 +1,9 @@
 """rtnl link kind `rveth`: create, configure and delete devices."""
 
+import time
+
 import pytest
-from conftest import ip, ip_fails, link, links, load_module, module_loaded, run
+from lib.cmd import ip, ip_batch, ip_fails, link, links, load_module, module_loaded, run
 
 
 def test_kind_is_registered(netns):
@@ -62,12 +64,23 @@ def test_up_down(netns):
 
 
 def test_netns_deletion_removes_devices(netns):
-    ns = netns()
-    ip("link", "add", "name", "rvn0", "type", "rveth", ns=ns)
+    """The devices of a deleted namespace are gone: their peers in another namespace (the
+    only place they can still be seen from) go with them, a pair inside the namespace too
+    (its end in the other namespace is that pair's witness)."""
+    ns, other = netns(), netns()
+    ip_batch(["link", "add", "name", "rvn0", "type", "rveth", "peer", "name", "rvw0",
+              "netns", other],
+             ["link", "add", "name", "rvn1", "type", "rveth", "peer", "name", "rvn2"],
+             ["link", "set", "dev", "rvn2", "netns", other], ns=ns)
+    assert {"rvw0", "rvn2"} <= set(links(other))
     run("ip", "netns", "del", ns)
-    # The namespace's devices went with it; the kind still works elsewhere.
-    ns2 = netns()
-    ip("link", "add", "name", "rvn0", "type", "rveth", ns=ns2)
+    # Namespace teardown is asynchronous (cleanup_net): wait for it, then require it.
+    deadline = time.monotonic() + 60
+    while {"rvw0", "rvn2"} & set(links(other)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not {"rvw0", "rvn2"} & set(links(other)), "devices of the deleted namespace live on"
+    # The kind still works elsewhere, under the same names.
+    ip("link", "add", "name", "rvn0", "type", "rveth", ns=other)
 
 
 @pytest.mark.exclusive

@@ -13,11 +13,12 @@ from collections import namedtuple
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rtnl import (IFLA_ADDRESS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND,  # noqa: E402
-                  IFLA_LINKINFO, IFLA_MTU, IFLA_NET_NS_FD, IFLA_NET_NS_PID,
-                  IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, IFLA_RVETH_PEER, IFLA_TXQLEN,
-                  NLA_F_NESTED, attr, attr_str, attr_u32, ifinfomsg, nested)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a script: lib/
+from lib import namespaces  # noqa: E402
+from lib.rawnl import (IFLA_ADDRESS, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND,  # noqa: E402
+                       IFLA_LINKINFO, IFLA_MTU, IFLA_NET_NS_FD, IFLA_NET_NS_PID,
+                       IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, IFLA_RVETH_PEER, IFLA_TXQLEN,
+                       NLA_F_NESTED, attr, attr_str, attr_u32, ifinfomsg, nested)
 
 IFLA_LINKMODE = 17
 IFLA_GROUP = 27
@@ -214,7 +215,7 @@ class Ctx:
 
     def open_fds(self):
         f = self.fds
-        f["other"] = os.open(f"/var/run/netns/{self.other}", os.O_RDONLY)
+        f["other"] = namespaces.fd(self.other)
         # A descriptor number that is not open (checked): a closed one, not reused.
         closed = 1000
         while True:
@@ -249,9 +250,9 @@ if __name__ == "__main__":
         print(f"  {fam}: {sum(c.family == fam for c in CASES)}")
     sys.exit(0)
 
-from reliability import (expect_errno, health, kmemleak_module, link_names, log,  # noqa: E402,F401
-                         settled)
-from rtnl import Rtnl  # noqa: E402
+from lib import netlink  # noqa: E402
+from lib.rawnl import Rtnl  # noqa: E402
+from lib.reliability import expect_errno, link_names, log  # noqa: E402
 
 pytestmark = [pytest.mark.usefixtures("health"), pytest.mark.exclusive]
 
@@ -259,12 +260,12 @@ pytestmark = [pytest.mark.usefixtures("health"), pytest.mark.exclusive]
 @pytest.mark.parametrize("family", FAMILIES)
 def test_bad_requests(netns, family):
     ns, other = netns(), netns()
-    with Rtnl(ns) as rt, Rtnl(other) as rto:
-        rt.newlink("rvx0", "rveth", data=peer(name="rvx1"))
-        rto.newlink("rvo0", "rveth", data=peer(name="rvo1"))
+    with Rtnl(ns) as rt, netlink.rtnl(ns) as ipr, netlink.rtnl(other) as ipro:
+        netlink.add_pair(ipr, "rvx0", peer="rvx1")
+        netlink.add_pair(ipro, "rvo0", peer="rvo1")
         ctx = Ctx(ns, other, "rvx0", "rvo0")
         ctx.open_fds()
-        base, base_other = link_names(rt), link_names(rto)
+        base, base_other = link_names(ipr), link_names(ipro)
         problems, seen = [], []
         try:
             for c in (c for c in CASES if c.family == family):
@@ -276,15 +277,15 @@ def test_bad_requests(netns, family):
                                         "without an extack message")
                 except AssertionError as a:
                     problems.append(f"{c.name}: {a}")
-                now, now_other = link_names(rt), link_names(rto)
+                now, now_other = link_names(ipr), link_names(ipro)
                 if now != base or now_other != base_other:
                     problems.append(f"{c.name}: devices changed: {base} -> {now}, "
                                     f"{base_other} -> {now_other}")
-                    for sock, names, was in ((rt, now, base), (rto, now_other, base_other)):
+                    for sock, names, was in ((ipr, now, base), (ipro, now_other, base_other)):
                         for n in set(names) - set(was):
                             if n in link_names(sock):
-                                sock.dellink(n)
-                    base, base_other = link_names(rt), link_names(rto)
+                                netlink.dellink(sock, n)
+                    base, base_other = link_names(ipr), link_names(ipro)
         finally:
             ctx.close()
     log(f"{family}: {len(seen)} of {sum(c.family == family for c in CASES)} rejected\n  "

@@ -4,35 +4,9 @@ import re
 import subprocess
 import time
 
-from conftest import ip, ip_batch, ip_fails, link, links, netns_cmd, run
-
-
-def make_pair(a_ns, b_ns, a="rva", b="rvb"):
-    """Creates a pair in a_ns with the auto-named peer moved to b_ns and renamed to b."""
-    before = set(links(a_ns))
-    ip("link", "add", "name", a, "type", "rveth", ns=a_ns)
-    new = [n for n in set(links(a_ns)) - before if n != a]
-    assert len(new) == 1, f"exactly one peer appeared: {new}"
-    peer = new[0]
-    ip("link", "set", "dev", peer, "netns", b_ns, ns=a_ns)
-    ip("link", "set", "dev", peer, "name", b, ns=b_ns)
-    return a, b
-
-
-def up_with_addrs(a_ns, b_ns, a="rva", b="rvb"):
-    for ns, dev, n in ((a_ns, a, 1), (b_ns, b, 2)):
-        ip_batch(["addr", "add", f"10.11.0.{n}/24", "dev", dev],
-                 ["addr", "add", f"fd00:11::{n}/64", "dev", dev, "nodad"],
-                 ["link", "set", "dev", dev, "up"], ns=ns)
-
-
-def nsrun(ns, *cmd, **kw):
-    return run(*netns_cmd(ns), *cmd, **kw)
-
-
-def has_carrier(dev, ns):
-    flags = link(dev, ns)["flags"]
-    return "LOWER_UP" in flags and "NO-CARRIER" not in flags
+from lib.cmd import ip, ip_fails, link, links, netns_cmd, nsrun, run
+from lib.pair import has_carrier, make_pair, up_with_addrs
+from lib.traffic import iperf_server
 
 
 def test_peer_is_auto_named_and_linked(netns):
@@ -106,10 +80,8 @@ def test_iperf3_tcp(netns):
     a, b = netns(), netns()
     make_pair(a, b)
     up_with_addrs(a, b)
-    server = subprocess.Popen([*netns_cmd(b), "iperf3", "-s", "-1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = iperf_server(b)
     try:
-        time.sleep(0.5)
         out = json.loads(nsrun(a, "iperf3", "-c", "10.11.0.2", "-t", "3", "-J", timeout=60))
         sent = out["end"]["sum_sent"]["bytes"]
         received = out["end"]["sum_received"]["bytes"]

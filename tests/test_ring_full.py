@@ -11,9 +11,9 @@ import json
 import re
 import time
 
-import namespaces
-from conftest import ip, run
-from ethtool_stats import stats
+from lib import namespaces
+from lib.cmd import ip, run
+from lib.ethtool import stats
 
 
 def pg_write(ns, path, cmd):

@@ -2,10 +2,10 @@
 import fcntl
 import os
 
-import namespaces
 import pytest
-from conftest import RVETH_KO, run
-from test_pair import make_pair, nsrun, up_with_addrs
+from lib import namespaces
+from lib.cmd import RVETH_KO, nsrun, run
+from lib.pair import make_pair, up_with_addrs
 
 SAMPLE_KO = os.path.join(os.path.dirname(RVETH_KO), "rust_nf_counter.ko")
 

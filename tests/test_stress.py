@@ -1,6 +1,6 @@
 """Reliability under load: churn, teardown under traffic, concurrency (issue 7).
 
-Each scenario runs under the `health` fixture (tests/reliability.py): afterwards the kernel
+Each scenario runs under the `health` fixture (tests/lib/reliability.py): afterwards the kernel
 log has no BUG/WARNING/KASAN/lockdep report, the namespace and device counts are back where
 they started, and (once for the module) kmemleak finds nothing new. RVETH_STRESS_SCALE
 multiplies the iterations: 1 in `make test`, 10 in `make stress`.
@@ -9,85 +9,20 @@ import errno
 import json
 import os
 import random
-import subprocess
 import threading
 import time
 
-import namespaces
 import pytest
-from conftest import ip, ip_batch, load_module, module_loaded, netns_cmd, run
-from reliability import (health, kmemleak_module, log, netns_fd, settled,  # noqa: F401
-                         rveth_devices_everywhere, scaled, stress_only)
-from rtnl import (IFLA_IFNAME, IFLA_NET_NS_FD, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
-                  RTM_NEWLINK, NetlinkError, Rtnl, attr_str, attr_u32, ifinfomsg, peer)
+from lib import namespaces, netlink
+from lib.cmd import bg, ip, load_module, module_loaded, netns_cmd, run, stop
+from lib.netlink import NetlinkError
+from lib.pair import address, new_pair, wired_pair
+from lib.reliability import log, rveth_devices_everywhere, scaled, stress_only
+from lib.traffic import iperf, join_all
 
 pytestmark = [pytest.mark.usefixtures("health"), pytest.mark.exclusive]
 
 QUEUES = [(1, 1), (2, 2), (4, 1), (1, 4), (8, 3), (3, 8), (16, 16)]
-IFF_UP = 1
-
-
-def new_pair(rt, name, peer_name, peer_fd=None, q=(1, 1), pq=(1, 1)):
-    """Creates name (q tx/rx queues) with its peer peer_name (pq queues), the peer in the
-    namespace of peer_fd if given."""
-    pattrs = [attr_u32(IFLA_NUM_TX_QUEUES, pq[0]), attr_u32(IFLA_NUM_RX_QUEUES, pq[1])]
-    if peer_fd is not None:
-        pattrs.append(attr_u32(IFLA_NET_NS_FD, peer_fd))
-    rt.newlink(name, "rveth", data=peer(peer_name, *pattrs),
-               extra=attr_u32(IFLA_NUM_TX_QUEUES, q[0]) + attr_u32(IFLA_NUM_RX_QUEUES, q[1]))
-
-
-def move(rt, name, fd):
-    rt.request(RTM_NEWLINK, 0, ifinfomsg() + attr_str(IFLA_IFNAME, name)
-               + attr_u32(IFLA_NET_NS_FD, fd))
-
-
-def set_up(rt, name, up):
-    rt.request(RTM_NEWLINK, 0, ifinfomsg(flags=IFF_UP if up else 0, change=IFF_UP)
-               + attr_str(IFLA_IFNAME, name))
-
-
-def address(ns, dev, v4, v6):
-    ip_batch(["addr", "add", v4, "dev", dev], ["addr", "add", v6, "dev", dev, "nodad"],
-             ["link", "set", "dev", dev, "up"], ns=ns)
-
-
-def wired_pair(a, b, n=0, q=(2, 2)):
-    """A pair rsa<n> in a / rsb<n> in b, up, with 10.77.n.1-2/24 and fd77:n::1-2/64."""
-    fd = netns_fd(b)
-    try:
-        with Rtnl(a) as rt:
-            new_pair(rt, f"rsa{n}", f"rsb{n}", fd, q, q)
-    finally:
-        os.close(fd)
-    address(a, f"rsa{n}", f"10.77.{n}.1/24", f"fd77:{n}::1/64")
-    address(b, f"rsb{n}", f"10.77.{n}.2/24", f"fd77:{n}::2/64")
-    for ns in (a, b):
-        # A killed iperf3 leaves an orphaned TCP socket retransmitting into a device that
-        # is gone; it holds its namespace (struct net) until it gives up, ~100 s with the
-        # default 8 orphan retries. One retry keeps the count checks quick.
-        namespaces.sysctl(ns, "net.ipv4.tcp_orphan_retries", 1)
-    return f"10.77.{n}.2"
-
-
-def bg(ns, *cmd):
-    return subprocess.Popen([*netns_cmd(ns), *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-
-
-def stop(*procs):
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait(timeout=60)
-
-
-def iperf(client_ns, server_ns, addr, seconds, udp=False):
-    """Starts an iperf3 server and, once it listens, a client; returns both processes."""
-    server = bg(server_ns, "iperf3", "-s", "-1")
-    time.sleep(1.0)
-    cmd = ["iperf3", "-c", addr, "-t", str(seconds)] + (["-u", "-b", "0"] if udp else [])
-    return server, bg(client_ns, *cmd)
 
 
 # --- churn ------------------------------------------------------------------------------------
@@ -96,8 +31,8 @@ def test_churn_pairs(netns):
     """Create and delete pairs in a loop: peers in other namespaces, mixed queue counts,
     a window of live pairs, deleted from either end."""
     nss = [netns() for _ in range(3)]
-    fds = [netns_fd(n) for n in nss]
-    socks = [Rtnl(n) for n in nss]
+    fds = [namespaces.fd(n) for n in nss]
+    socks = [netlink.rtnl(n) for n in nss]
     total = scaled(200)
     live = []
     t = time.monotonic()
@@ -111,11 +46,11 @@ def test_churn_pairs(netns):
             if len(live) > 8:
                 j, h, th = live.pop(0)
                 if j % 2:
-                    socks[h].dellink(f"rc{j}")
+                    netlink.dellink(socks[h], f"rc{j}")
                 else:
-                    socks[th].dellink(f"rcp{j}")
+                    netlink.dellink(socks[th], f"rcp{j}")
         for j, h, th in live:
-            socks[h].dellink(f"rc{j}")
+            netlink.dellink(socks[h], f"rc{j}")
     finally:
         for s in socks:
             s.close()
@@ -133,11 +68,11 @@ def test_churn_namespaces(netns):
     rounds = scaled(5)
     for r in range(rounds):
         a, b = netns(), netns()
-        fd = netns_fd(b)
+        fd = namespaces.fd(b)
         try:
-            with Rtnl(a) as rt:
+            with netlink.rtnl(a) as ipr:
                 for k in range(3):
-                    new_pair(rt, f"rn{k}", f"rnp{k}", fd if k != 1 else None,
+                    new_pair(ipr, f"rn{k}", f"rnp{k}", fd if k != 1 else None,
                              QUEUES[(r + k) % len(QUEUES)], QUEUES[k])
         finally:
             os.close(fd)
@@ -216,9 +151,9 @@ def test_rmmod_under_traffic(netns):
         a, b, c = netns(), netns(), netns()
         addrs = [wired_pair(a, b, 0, (4, 4)), wired_pair(b, c, 1, (1, 2)),
                  wired_pair(c, a, 2, (8, 1))]
-        with Rtnl(a) as rt:  # idle pairs too
+        with netlink.rtnl(a) as ipr:  # idle pairs too
             for k in range(4):
-                new_pair(rt, f"ri{k}", f"rip{k}", q=QUEUES[k], pq=QUEUES[k + 1])
+                new_pair(ipr, f"ri{k}", f"rip{k}", q=QUEUES[k], pq=QUEUES[k + 1])
         procs = list(iperf(a, b, addrs[0], 60))
         procs += [bg(b, "ping", "-f", "-w", "60", addrs[1]),
                   bg(c, "ping", "-f", "-w", "60", addrs[2]),
@@ -243,7 +178,7 @@ def test_parallel_create_delete_move(netns):
     """Creators, deleters, movers, up/down togglers and a namespace churner race on a
     shared pool of names while a ping flood crosses a stable pair."""
     nss = [netns() for _ in range(3)]
-    fds = [netns_fd(n) for n in nss]
+    fds = [namespaces.fd(n) for n in nss]
     stable = wired_pair(nss[0], nss[1], 9)
     flood = bg(nss[0], "ping", "-f", "-w", "600", stable)
     pool = [f"rq{k}" for k in range(12)]
@@ -253,7 +188,7 @@ def test_parallel_create_delete_move(netns):
 
     def worker(kind, seed):
         rnd = random.Random(seed)
-        socks = [Rtnl(n) for n in nss]
+        socks = [netlink.rtnl(n) for n in nss]
         done = 0
         try:
             for i in range(ops):
@@ -264,11 +199,11 @@ def test_parallel_create_delete_move(netns):
                         new_pair(socks[s], name, f"{name}p{seed}_{i}", fds[rnd.randrange(3)],
                                  rnd.choice(QUEUES), rnd.choice(QUEUES))
                     elif kind == "delete":
-                        socks[s].dellink(name)
+                        netlink.dellink(socks[s], name)
                     elif kind == "move":
-                        move(socks[s], name, fds[rnd.randrange(3)])
+                        netlink.move(socks[s], name, fds[rnd.randrange(3)])
                     elif kind == "updown":
-                        set_up(socks[s], name, rnd.random() < 0.6)
+                        netlink.set_up(socks[s], name, rnd.random() < 0.6)
                     done += 1
                 except NetlinkError as e:
                     if e.errno not in OK_RACES:
@@ -288,10 +223,10 @@ def test_parallel_create_delete_move(netns):
             name = f"rqx{os.getpid()}-{i}"
             try:
                 run("ip", "netns", "add", name)
-                fd = netns_fd(name)
+                fd = namespaces.fd(name)
                 try:
-                    with Rtnl(nss[i % 3]) as rt:
-                        new_pair(rt, f"rqn{i}", f"rqnp{i}", fd)
+                    with netlink.rtnl(nss[i % 3]) as ipr:
+                        new_pair(ipr, f"rqn{i}", f"rqnp{i}", fd)
                 finally:
                     os.close(fd)
             except Exception as e:  # noqa: BLE001
@@ -307,9 +242,7 @@ def test_parallel_create_delete_move(netns):
     try:
         for th in threads:
             th.start()
-        for th in threads:
-            th.join(timeout=900)
-        assert not any(th.is_alive() for th in threads), "a worker hung"
+        join_all(threads, timeout=900)
     finally:
         stop(flood)
         for fd in fds:

@@ -2,8 +2,8 @@
 import subprocess
 import time
 
-from conftest import ip, netns_cmd, run
-from test_pair import make_pair, nsrun, up_with_addrs
+from lib.cmd import ip, netns_cmd, nsrun, run
+from lib.pair import make_pair, up_with_addrs
 
 
 def test_vlan_subinterfaces(netns):

@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
-from rtnl import Rtnl, peer  # noqa: E402  (tests/rtnl.py: raw rtnetlink, stdlib only)
+from lib.rawnl import Rtnl, peer  # noqa: E402  (rtnetlink without per-message decoding)
 
 DEVICES = ["rveth", "rveth-thr", "veth", "veth-gro", "netkit", "lo"]
 # rveth-thr: rveth with threaded NAPI on both ends (/sys/class/net/*/threaded).

@@ -7,7 +7,7 @@ import fcntl
 import socket
 import struct
 
-import namespaces
+from lib import namespaces
 
 SIOCETHTOOL = 0x8946
 ETHTOOL_GSTRINGS = 0x1b

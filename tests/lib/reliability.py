@@ -1,5 +1,6 @@
 """Shared machinery of the reliability suite (tests/test_stress.py, test_malformed.py,
-test_guard_reliability.py): scale, per-scenario kernel health checks, raw-netlink helpers.
+test_guard_reliability.py): scale, per-scenario kernel health checks (fixtures, registered
+through conftest.py's pytest_plugins), errno expectations.
 
 Scale: `make test` runs every scenario at RVETH_STRESS_SCALE=1 (200 churned pairs...);
 `make stress` at 10 (2000). `scaled(n)` is the one knob.
@@ -23,12 +24,14 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from lib import namespaces, netlink
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from report import KERNEL_REPORT  # noqa: E402  (the one definition of a kernel report)
 
 SCALE = float(os.environ.get("RVETH_STRESS_SCALE", "1"))
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
-NETNS_DIR = "/var/run/netns"
+SLABINFO = "/proc/slabinfo"
 
 
 # Scenarios that only `make stress` runs (make test has a short subset, issue 7's budget).
@@ -85,20 +88,15 @@ def kernel_reports(lines):
 
 # --- counts ---------------------------------------------------------------------------------
 
-def named_netns():
-    try:
-        return sorted(os.listdir(NETNS_DIR))
-    except FileNotFoundError:
-        return []
+named_netns = namespaces.named
 
 
 def _links_in(ns):
     """{name: kind} of the devices of namespace ns (None: the initial one), read in-process
     (a spawn costs ~1 s in the debug guest); {} if the namespace vanished meanwhile."""
-    from rtnl import Rtnl
     try:
-        with Rtnl(ns) as rt:
-            return rt.links()
+        with netlink.rtnl(ns) as ipr:
+            return netlink.kinds(ipr)
     except FileNotFoundError:
         return {}
 
@@ -118,19 +116,20 @@ def rveth_devices_everywhere():
     return found
 
 
-def live_net_namespaces():
+def live_net_namespaces(slabinfo=SLABINFO):
     """Allocated `struct net`s: the net_namespace slab's active objects after a shrink
-    (which flushes per-CPU slabs, so freed objects are no longer counted as active)."""
+    (which flushes per-CPU slabs, so freed objects are no longer counted as active).
+    Without that slab there is no count: an error, never a value that compares equal."""
     try:
         with open("/sys/kernel/slab/net_namespace/shrink", "w") as f:
             f.write("1")
     except OSError:
         pass
-    with open("/proc/slabinfo") as f:
+    with open(slabinfo) as f:
         for line in f:
             if line.startswith("net_namespace "):
                 return int(line.split()[1])
-    return None
+    raise RuntimeError(f"no net_namespace slab in {slabinfo}: cannot count struct net")
 
 
 def flush_deferred_netns_free():
@@ -142,7 +141,6 @@ def flush_deferred_netns_free():
     allocated until another namespace dies: one after the first namespace of a boot, one or
     more after a scenario, depending on how its namespaces were batched. Destroying an
     empty namespace frees them and leaves exactly one, that empty namespace's."""
-    import namespaces
     namespaces.add("rvflush", lo_up=False)
     namespaces.delete("rvflush")
 
@@ -320,18 +318,13 @@ def health(kmemleak_module, request):
     assert not diff, f"not back to the starting counts: {diff}"
 
 
-# --- raw netlink helpers --------------------------------------------------------------------
-
-def netns_fd(name):
-    return os.open(f"{NETNS_DIR}/{name}", os.O_RDONLY | os.O_CLOEXEC)
-
+# --- netlink errors --------------------------------------------------------------------------
 
 def expect_errno(fn, allowed=None):
     """Runs fn, which must raise NetlinkError; returns it. allowed: errnos it may carry."""
-    from rtnl import NetlinkError
     try:
         fn()
-    except NetlinkError as e:
+    except netlink.NetlinkError as e:
         if allowed is not None and e.errno not in allowed:
             raise AssertionError(f"errno {errno.errorcode.get(e.errno, e.errno)}, "
                                  f"expected one of {[errno.errorcode[a] for a in allowed]}: "
@@ -340,6 +333,6 @@ def expect_errno(fn, allowed=None):
     raise AssertionError("request succeeded")
 
 
-def link_names(rt):
-    """Names of all devices in the namespace of the Rtnl socket rt (an RTM_GETLINK dump)."""
-    return sorted(rt.links())
+def link_names(ipr):
+    """Names of all devices in the namespace of the lib.netlink.rtnl() ipr (a dump)."""
+    return sorted(netlink.kinds(ipr))

@@ -1,21 +1,19 @@
-"""Minimal raw rtnetlink client for the guest selftests (stdlib only).
+"""Raw rtnetlink requests, for the deliberately malformed ones: the attribute builders never
+validate lengths or types, and the request goes out exactly as built. Everything else goes
+through pyroute2 (lib.netlink), which refuses to build a bad message.
 
-Creates and deletes links without iproute2 and can send deliberately
-malformed requests: the attribute builders never validate lengths or types.
-
-    with Rtnl(netns="ns0") as rt:
-        rt.newlink("va", "veth", data=peer("vb", attr_u32(IFLA_MTU, 1400)))
+    with Rtnl("ns0") as rt:
+        rt.newlink("va", "rveth", data=peer("vb", attr_u32(IFLA_MTU, 1400)))
         rt.newlink_raw(ifinfomsg() + attr(IFLA_MTU, b"\\x01"))
 
-Errors are raised as NetlinkError (an OSError) carrying the kernel's
-extended ack message, if any, in .extack.
+Errors are raised as lib.netlink.NetlinkError (an OSError) carrying the kernel's extended
+ack message, if any, in .extack.
 """
-import ctypes
-import os
 import socket
 import struct
 
-from lib import uapi
+from lib import namespaces, uapi
+from lib.netlink import NetlinkError
 
 # linux/netlink.h
 NETLINK_ROUTE = 0
@@ -56,7 +54,6 @@ IFLA_INFO_DATA = 2
 # linux/veth.h
 VETH_INFO_PEER = 1
 
-CLONE_NEWNET = 0x40000000
 _NLMSGHDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
 _NLATTR = struct.Struct("=HH")  # len, type
 
@@ -117,28 +114,16 @@ def peer(ifname=None, *attrs, ifindex=0):
     return attr(VETH_INFO_PEER, ifinfomsg(ifindex=ifindex) + name + b"".join(attrs))
 
 
-class NetlinkError(OSError):
-    """Negative error from a netlink ack; .extack is the kernel's message or ""."""
-
-    def __init__(self, err, extack=""):
-        text = os.strerror(err) + (f": {extack}" if extack else "")
-        super().__init__(err, text)
-        self.extack = extack
-
-
-def _setns_libc():
-    """os.setns for Python < 3.12."""
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def setns(fd, nstype):
-        if libc.setns(fd, nstype) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err))
-
-    return setns
-
-
-_setns = getattr(os, "setns", None) or _setns_libc()
+def attrs(buf):
+    """{type: payload} of a run of attributes (last one wins)."""
+    out, off = {}, 0
+    while off + _NLATTR.size <= len(buf):
+        nla_len, nla_type = _NLATTR.unpack_from(buf, off)
+        if nla_len < _NLATTR.size:
+            break
+        out[nla_type & NLA_TYPE_MASK] = buf[off + _NLATTR.size:off + nla_len]
+        off += _align(nla_len)
+    return out
 
 
 def _extack_msg(msg):
@@ -161,18 +146,12 @@ def _extack_msg(msg):
 
 
 class Rtnl:
-    """NETLINK_ROUTE socket, optionally bound to the netns /var/run/netns/NAME.
-
-    Entering the namespace uses setns(2) on the calling thread only for as
-    long as it takes to create the socket.
-    """
+    """NETLINK_ROUTE socket, optionally of the named namespace `netns` (made in a thread
+    that joins it, lib.namespaces)."""
 
     def __init__(self, netns=None):
         self._seq = 0
-        if netns is None:
-            self.sock = self._socket()
-        else:
-            self.sock = self._socket_in(f"/var/run/netns/{netns}")
+        self.sock = self._socket() if netns is None else namespaces.run_in(netns, self._socket)
 
     @staticmethod
     def _socket():
@@ -181,22 +160,6 @@ class Rtnl:
         s.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         s.bind((0, 0))
         return s
-
-    @classmethod
-    def _socket_in(cls, path):
-        target = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            home = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                _setns(target, CLONE_NEWNET)
-                try:
-                    return cls._socket()
-                finally:
-                    _setns(home, CLONE_NEWNET)
-            finally:
-                os.close(home)
-        finally:
-            os.close(target)
 
     def close(self):
         self.sock.close()
@@ -250,40 +213,6 @@ class Rtnl:
                     raise NetlinkError(-err, _extack_msg(msg))
                 return
 
-    def getlink(self, ifname):
-        """RTM_GETLINK by name: the IFLA_INFO_DATA attributes as {type: payload}."""
-        payload = ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
-        for mtype, msg in self._transact(RTM_GETLINK, 0, payload):
-            if mtype == NLMSG_ERROR:
-                raise NetlinkError(-self._errno(msg), _extack_msg(msg))
-            if mtype == RTM_NEWLINK:
-                top = _attrs(msg[_NLMSGHDR.size + 16:])
-                info = _attrs(top.get(IFLA_LINKINFO, b""))
-                return _attrs(info.get(IFLA_INFO_DATA, b""))
-
-    def links(self):
-        """RTM_GETLINK dump: {name: kind (None for a device without one)} of every device
-        in the socket's namespace."""
-        found = {}
-        for mtype, msg in self._transact(RTM_GETLINK, NLM_F_DUMP, ifinfomsg()):
-            if mtype == NLMSG_DONE:
-                return found
-            if mtype == NLMSG_ERROR:
-                raise NetlinkError(-self._errno(msg), _extack_msg(msg))
-            if mtype == RTM_NEWLINK:
-                top = _attrs(msg[_NLMSGHDR.size + 16:])
-                name = top.get(IFLA_IFNAME, b"").split(b"\0")[0].decode()
-                kind = _attrs(top.get(IFLA_LINKINFO, b"")).get(IFLA_INFO_KIND)
-                found[name] = kind.split(b"\0")[0].decode() if kind else None
-
-    def guard_of(self, ifname):
-        """The guard list fill_info reports, as ["10.0.0.0/24", ...]; None if not reported."""
-        data = self.getlink(ifname)
-        if IFLA_RVETH_GUARD not in data:
-            return None
-        return [decode_prefix(p) for t, p in _attr_list(data[IFLA_RVETH_GUARD])
-                if t == IFLA_RVETH_GUARD_PREFIX]
-
     def changelink(self, ifname, kind, data):
         """RTM_NEWLINK on an existing device (changelink) with IFLA_INFO_DATA data."""
         info = attr_str(IFLA_INFO_KIND, kind) + nested(IFLA_INFO_DATA, data)
@@ -298,13 +227,13 @@ class Rtnl:
         name = attr_str(IFLA_IFNAME, ifname) if ifname is not None else b""
         self.request(RTM_NEWLINK, flags, ifinfomsg() + name + nested(IFLA_LINKINFO, info) + extra)
 
-    def newlink_raw(self, payload, flags=NLM_F_CREATE | NLM_F_EXCL):
-        """RTM_NEWLINK with exactly this payload (ifinfomsg + attributes)."""
-        self.request(RTM_NEWLINK, flags, payload)
-
     def dellink(self, ifname):
         """RTM_DELLINK by IFLA_IFNAME."""
         self.request(RTM_DELLINK, 0, ifinfomsg() + attr_str(IFLA_IFNAME, ifname))
+
+    def newlink_raw(self, payload, flags=NLM_F_CREATE | NLM_F_EXCL):
+        """RTM_NEWLINK with exactly this payload (ifinfomsg + attributes)."""
+        self.request(RTM_NEWLINK, flags, payload)
 
 
 # include/uapi/linux/rveth.h
@@ -328,33 +257,3 @@ def rveth_prefix(cidr, *, family=None, pad=b"\0\0", tail=None):
 def guard(*cidrs, type=IFLA_RVETH_GUARD):
     """A guard nest (IFLA_RVETH_GUARD or IFLA_RVETH_PEER_GUARD); no cidrs = guard off."""
     return attr(type, b"".join(attr(IFLA_RVETH_GUARD_PREFIX, rveth_prefix(c)) for c in cidrs))
-
-
-def _attrs(buf):
-    """{type: payload} of a run of attributes (last one wins)."""
-    out, off = {}, 0
-    while off + _NLATTR.size <= len(buf):
-        nla_len, nla_type = _NLATTR.unpack_from(buf, off)
-        if nla_len < _NLATTR.size:
-            break
-        out[nla_type & NLA_TYPE_MASK] = buf[off + _NLATTR.size:off + nla_len]
-        off += _align(nla_len)
-    return out
-
-
-def _attr_list(buf):
-    out, off = [], 0
-    while off + _NLATTR.size <= len(buf):
-        nla_len, nla_type = _NLATTR.unpack_from(buf, off)
-        if nla_len < _NLATTR.size:
-            break
-        out.append((nla_type & NLA_TYPE_MASK, buf[off + _NLATTR.size:off + nla_len]))
-        off += _align(nla_len)
-    return out
-
-
-def decode_prefix(p):
-    import ipaddress
-    f = uapi.rveth_prefix.unpack(p)
-    raw = f["addr"][:4] if f["family"] == socket.AF_INET else f["addr"]
-    return f"{ipaddress.ip_address(raw)}/{f['prefixlen']}"

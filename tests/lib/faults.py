@@ -29,12 +29,13 @@ import struct
 import threading
 import time
 
-import namespaces
-from reliability import KernelLog, kernel_reports, log
-from rtnl import (IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_MTU, IFLA_NUM_RX_QUEUES,
-                  IFLA_NUM_TX_QUEUES, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, RTM_GETLINK,
-                  RTM_NEWLINK, NetlinkError, Rtnl, _attrs, _extack_msg, attr, attr_str,
-                  attr_u32, ifinfomsg)
+from lib import namespaces
+from lib.netlink import NetlinkError
+from lib.rawnl import (IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_MTU, IFLA_NUM_RX_QUEUES,
+                       IFLA_NUM_TX_QUEUES, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, RTM_GETLINK,
+                       RTM_NEWLINK, Rtnl, _extack_msg, attr, attr_str, attr_u32, attrs,
+                       ifinfomsg)
+from lib.reliability import KernelLog, kernel_reports, log
 
 FAILSLAB = "/sys/kernel/debug/failslab"
 FAIL_PAGE_ALLOC = "/sys/kernel/debug/fail_page_alloc"
@@ -183,8 +184,8 @@ def dump_links(rt):
         if mtype != RTM_NEWLINK:
             continue
         _, _, ifindex, flags, _ = struct.unpack_from("=BxHiII", msg, _NLMSGHDR.size)
-        top = _attrs(msg[_NLMSGHDR.size + 16:])
-        kind = _attrs(top.get(IFLA_LINKINFO, b"")).get(IFLA_INFO_KIND)
+        top = attrs(msg[_NLMSGHDR.size + 16:])
+        kind = attrs(top.get(IFLA_LINKINFO, b"")).get(IFLA_INFO_KIND)
         u32 = lambda t: struct.unpack("=I", top[t][:4])[0] if t in top else None  # noqa: E731
         name = top.get(IFLA_IFNAME, b"").split(b"\0")[0].decode()
         found[name] = {
@@ -284,7 +285,7 @@ class Ethtool(FaultyRtnl):
                                          + attr_str(CTRL_ATTR_FAMILY_NAME, "ethtool")):
             if mtype == NLMSG_ERROR:
                 raise NetlinkError(-struct.unpack_from("=i", msg, 16)[0])
-            self.family = struct.unpack("=H", _attrs(msg[20:])[CTRL_ATTR_FAMILY_ID][:2])[0]
+            self.family = struct.unpack("=H", attrs(msg[20:])[CTRL_ATTR_FAMILY_ID][:2])[0]
             break
 
     def _header(self, dev):
@@ -296,7 +297,7 @@ class Ethtool(FaultyRtnl):
         for mtype, msg in self._transact(self.family, 0, payload):
             if mtype == NLMSG_ERROR:
                 raise NetlinkError(-struct.unpack_from("=i", msg, 16)[0], _extack_msg(msg))
-            a = _attrs(msg[20:])
+            a = attrs(msg[20:])
             return tuple(struct.unpack("=I", a[t][:4])[0] for t in
                          (ETHTOOL_A_CHANNELS_RX_COUNT, ETHTOOL_A_CHANNELS_TX_COUNT))
 
@@ -337,6 +338,13 @@ def delete_module(name):
 
 def unshare_net():
     return _libc.unshare(CLONE_NEWNET)
+
+
+def setns_net(fd):
+    """Moves this thread into the network namespace of fd (os.setns is Python >= 3.12)."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
 
 
 class KunitOff:

@@ -1,0 +1,40 @@
+"""Host-side checks of the selftest library (tests/lib) where a weak check used to pass:
+a worker thread still running after its join, and a struct net count that is not there."""
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from lib import reliability, traffic  # noqa: E402
+
+
+def test_join_all_fails_for_a_thread_that_outlives_the_timeout():
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, args=(30,), name="hung")
+    t.start()
+    try:
+        with pytest.raises(AssertionError, match="hung"):
+            traffic.join_all([t], timeout=0.2)
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_join_all_passes_threads_that_end():
+    ts = [threading.Thread(target=time.sleep, args=(0.05,)) for _ in range(3)]
+    for t in ts:
+        t.start()
+    traffic.join_all(ts, timeout=10)
+
+
+def test_struct_net_count_without_its_slab_is_an_error(tmp_path):
+    """Before: None, which equals None in the before/after comparison: a check that passed."""
+    slabinfo = tmp_path / "slabinfo"
+    slabinfo.write_text("slabinfo - version: 2.1\nkmalloc-64 100 128 64 64 1\n")
+    with pytest.raises(RuntimeError, match="net_namespace"):
+        reliability.live_net_namespaces(str(slabinfo))
+    slabinfo.write_text("slabinfo - version: 2.1\nnet_namespace 7 9 4992 6 8\n")
+    assert reliability.live_net_namespaces(str(slabinfo)) == 7
