@@ -10,6 +10,7 @@ are NetlinkError (an OSError: .errno, and the kernel's extack message in .extack
 Deliberately malformed requests are lib.rawnl's.
 """
 import contextlib
+import errno
 import ipaddress
 import os
 import socket
@@ -145,7 +146,10 @@ def set_guard(ipr, name, cidrs, peer=False):
 
 def get_link(ipr, name):
     with errors():
-        return ipr.get_links(ifname=name)[0]
+        found = ipr.get_links(ifname=name)
+    if not found:
+        raise NetlinkError(errno.ENODEV, f"no device {name}")
+    return found[0]
 
 
 def info_data(ipr, name):
