@@ -78,7 +78,10 @@ def rtnl(ns=None):
     The socket is made in a thread that joins the namespace (lib.namespaces), not in the process
     pyroute2 would fork. Use the IPRoute in the thread that asked for it."""
     sock = _socket() if ns is None else namespaces.run_in(ns, _socket)
-    return IPRoute(use_socket=sock)
+    ipr = IPRoute(use_socket=sock)
+    # pyroute2 0.9.7's sync nlm_request() reads this key, which its IPRoute never sets.
+    ipr.status["nlm_generator"] = False
+    return ipr
 
 
 def prefix(cidr):
