@@ -17,7 +17,7 @@ import os
 import threading
 
 import pytest
-from lib import namespaces
+from lib import namespaces, netlink
 from lib.cmd import RVETH_KO, load_module, module_loaded
 from lib.faults import (Attempt, Ethtool, FailNth, FaultyRtnl, KunitOff, Sweep, available,
                         configure, delete_module, dump_links, finit_module, pairs_problems,
@@ -172,10 +172,15 @@ def test_create_peer_in_other_namespace(two):
         os.close(fd)
 
 
+def guard_list(ns, name):
+    """The guard list fill_info reports for `name` in namespace `ns` (None: not reported)."""
+    with netlink.rtnl(ns) as ipr:
+        return netlink.guard_of(ipr, name)
+
+
 def guards_as_asked(socks, a):
     def extra(devs):
-        rt = socks[a]
-        got = (rt.guard_of("rfa"), rt.guard_of("rfb"))
+        got = (guard_list(a, "rfa"), guard_list(a, "rfb"))
         if got != (GUARD_A, GUARD_B):
             return [f"fail-open: created, but the guards are {got}"]
         return []
@@ -274,7 +279,7 @@ def guard_sweep(label, socks, a, before, after):
 
     def read():
         # fill_info's list and /proc/net/rveth's count must agree.
-        listed = rt.guard_of("rfa") or []
+        listed = guard_list(a, "rfa") or []
         counted = proc_rveth(a)["rfa"][2]
         return listed if counted == len(listed) else f"{listed} but /proc says {counted}"
 
