@@ -7,7 +7,13 @@ here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 export FLAVOUR=test
 kdir=${KDIR:-$("$here/kernel.sh" test)}
 export KDIR=$kdir
-ko=$("$here/module.sh")
+# RVETH_TEST_KO: run the selftests against another build of the module (e.g. main's, to
+# show a new test red before the change it tests).
+ko=${RVETH_TEST_KO:-$("$here/module.sh")}
+# BPF programs of the selftests (tests/bpf/*.bpf.c), built on the host: the guest only loads.
+. "$here/lib/bpf.sh"
+bpf_dir="$top/build/bpf"
+bpf_build "$bpf_dir"
 
 # make stress reuses this script: RVETH_RUN_NAME names the results, RVETH_STRESS_SCALE
 # multiplies the reliability suite's iterations (tests/lib/reliability.py) inside the guest.
@@ -26,7 +32,7 @@ follow=$!
 set +e
 # shellcheck disable=SC2086
 RVETH_VM_VERBOSE=1 "$here/vm.sh" "$kdir" "$res" \
-  "env RVETH_STRESS_SCALE=${RVETH_STRESS_SCALE:-1} RVETH_PYTEST_TIMEOUT=${RVETH_PYTEST_TIMEOUT:-3000} RVETH_PYTEST_WORKERS=${RVETH_PYTEST_WORKERS:-4} bash $here/guest/test.sh $res $ko ${T:-}" \
+  "env RVETH_BPF_DIR=$bpf_dir RVETH_STRESS_SCALE=${RVETH_STRESS_SCALE:-1} RVETH_PYTEST_TIMEOUT=${RVETH_PYTEST_TIMEOUT:-3000} RVETH_PYTEST_WORKERS=${RVETH_PYTEST_WORKERS:-4} bash $here/guest/test.sh $res $ko ${T:-}" \
   > "$res/console.log" 2>&1
 vm_rc=$?
 set -e

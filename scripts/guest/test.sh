@@ -9,6 +9,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out/kunit"
 dbg=/sys/kernel/debug
 mountpoint -q $dbg || mount -t debugfs none $dbg
+# bpffs for programs and maps the tc/BPF tests pin (tests/tc_bpf.py); tracefs for the
+# tests that read tracepoints.
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 # Leaks from boot are not ours: start the leak report from here.
 # The periodic scan (every 10 min) costs ~40 s of the guest's one emulated core each time;
 # the run scans on purpose at its end instead.

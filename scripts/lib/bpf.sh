@@ -1,0 +1,23 @@
+# Sourced library: builds the BPF programs the selftests load (tests/bpf/*.bpf.c).
+#   . scripts/lib/bpf.sh; bpf_build OUT_DIR [SRC...]   # default SRC: every tests/bpf/*.bpf.c
+# Each FOO.bpf.c becomes OUT_DIR/FOO.bpf.o (OUT_DIR is outside git: objects are never
+# committed), rebuilt when the source or a header beside it is newer. clang-19 -target bpf
+# against Debian's libbpf-dev headers; -g gives the object BTF, which libbpf needs for
+# BTF-defined maps (the kernel itself has no BTF: DEBUG_INFO is off).
+bpf_build() {
+  local out=$1; shift
+  local top; top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  local srcs=("$@")
+  [ ${#srcs[@]} -gt 0 ] || srcs=("$top"/tests/bpf/*.bpf.c)
+  mkdir -p "$out"
+  local src obj newest
+  for src in "${srcs[@]}"; do
+    [ -e "$src" ] || continue
+    obj="$out/$(basename "${src%.c}").o"
+    newest=$(ls -t "$src" "$(dirname "$src")"/*.h 2>/dev/null | head -1)
+    [ -f "$obj" ] && [ "$obj" -nt "$newest" ] && continue
+    clang-19 -O2 -g -Wall -Werror -target bpf -I/usr/include/x86_64-linux-gnu \
+      -c "$src" -o "$obj.tmp" || { rm -f "$obj.tmp"; echo "bpf_build: $src failed" >&2; return 1; }
+    mv "$obj.tmp" "$obj"
+  done
+}
