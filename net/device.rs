@@ -156,6 +156,21 @@ impl NetDevice {
         unsafe { (*self.as_raw()).num_tx_queues }
     }
 
+    /// Headroom the device asks senders to leave in front of the packets it transmits
+    /// (`needed_headroom`).
+    pub fn needed_headroom(&self) -> u16 {
+        // SAFETY: a valid device; a plain integer the core reads without locks.
+        unsafe { core::ptr::addr_of!((*self.as_raw()).needed_headroom).read_volatile() }
+    }
+
+    /// Sets `needed_headroom`. The core reads it without locks (`LL_RESERVED_SPACE`) and
+    /// copes with a stale value: it only sizes the headroom of packets being built.
+    pub fn set_needed_headroom(&self, headroom: u16) {
+        // SAFETY: a valid device; a single volatile store of a plain integer (WRITE_ONCE), as
+        // drivers update it from `ndo_set_rx_headroom` without a lock.
+        unsafe { core::ptr::addr_of_mut!((*self.as_raw()).needed_headroom).write_volatile(headroom) }
+    }
+
     /// Counts a packet the driver dropped on transmit (`tx_dropped`).
     pub fn count_tx_dropped(&self) {
         // SAFETY: the device is valid; core stats are per-cpu and lock-free.
@@ -256,6 +271,32 @@ impl<'a> DeviceSetup<'a> {
     pub fn set_lltx(&mut self) {
         // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_netdev_set_lltx(self.raw()) }
+    }
+
+    /// Offloads for MPLS packets (`mpls_features`; applied when the kernel has MPLS GSO).
+    pub fn set_mpls_features(&mut self, features: Features) {
+        // SAFETY: as above.
+        unsafe { bindings::rnet_netdev_set_mpls_features(self.raw(), features.0) }
+    }
+
+    /// How many of the allocated queues are in use from registration on (at least 1, at most
+    /// the allocated counts).
+    pub fn set_real_num_queues(&mut self, tx: u32, rx: u32) -> Result {
+        // SAFETY: as above; before registration these only check and store the counts.
+        unsafe {
+            to_result(bindings::netif_set_real_num_tx_queues(self.raw(), tx))?;
+            to_result(bindings::netif_set_real_num_rx_queues(self.raw(), rx))
+        }
+    }
+
+    /// Transmit queues allocated.
+    pub fn num_tx_queues(&self) -> u32 {
+        self.0.num_tx_queues()
+    }
+
+    /// Receive queues allocated.
+    pub fn num_rx_queues(&self) -> u32 {
+        self.0.num_rx_queues()
     }
 
     /// Lets the core keep per-cpu rx/tx packet and byte counters (`tstats`).
@@ -422,6 +463,27 @@ pub trait DeviceOps: Sized + 'static {
     fn uninit(_dev: &Device<Self>, _rtnl: &Rtnl) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// MAC address changes as an Ethernet device makes them (`ndo_set_mac_address` =
+    /// `eth_mac_addr`): a valid unicast address, while up only with `IFF_LIVE_ADDR_CHANGE`.
+    const ETH_MAC_ADDR: bool = false;
+
+    /// Transmit takes every packet the device's features allow, without the core's default
+    /// per-packet restrictions (`ndo_features_check` = `passthru_features_check`; the default
+    /// drops offloads for multi-tagged VLAN packets).
+    const PASSTHRU_FEATURES_CHECK: bool = false;
+
+    /// The other end of a pair device (`ndo_get_peer_dev`), for `bpf_redirect_peer()`; called
+    /// inside the read-side section `rcu`.
+    fn peer<'g>(_dev: &'g Device<Self>, _rcu: &'g rcu::Guard) -> Option<&'g NetDevice> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A stacking device (bridge, tunnel) asks for `headroom` bytes in front of the packets
+    /// this device receives (`ndo_set_rx_headroom`); `None` withdraws the request.
+    fn set_rx_headroom(_dev: &Device<Self>, _headroom: Option<u16>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A network device driven by `T`, with initialised private state.
@@ -566,6 +628,13 @@ impl<T: DeviceOps> Adapter<T> {
         ndo_stop: super::op(T::HAS_STOP, Self::stop_callback),
         ndo_start_xmit: Some(Self::start_xmit_callback),
         ndo_get_iflink: super::op(T::HAS_GET_IFLINK, Self::get_iflink_callback),
+        ndo_set_mac_address: super::op(T::ETH_MAC_ADDR, bindings::eth_mac_addr),
+        ndo_features_check: super::op(
+            T::PASSTHRU_FEATURES_CHECK,
+            bindings::passthru_features_check,
+        ),
+        ndo_get_peer_dev: super::op(T::HAS_PEER, Self::get_peer_dev_callback),
+        ndo_set_rx_headroom: super::op(T::HAS_SET_RX_HEADROOM, Self::set_rx_headroom_callback),
         // SAFETY: all-zero is a valid `net_device_ops` (every callback `None`).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
@@ -693,5 +762,32 @@ impl<T: DeviceOps> Adapter<T> {
     unsafe extern "C" fn get_iflink_callback(dev: *const bindings::net_device) -> ffi::c_int {
         // SAFETY: a registered device; `ndo_init` succeeded.
         T::get_iflink(unsafe { Device::from_raw(dev) })
+    }
+
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_peer_dev` callback, with valid arguments.
+    unsafe extern "C" fn get_peer_dev_callback(
+        dev: *mut bindings::net_device,
+    ) -> *mut bindings::net_device {
+        // SAFETY: the only caller, `skb_do_redirect`, runs inside an RCU read-side section (a
+        // BPF program's, BH disabled) that outlasts its use of the returned device.
+        let rcu = unsafe { rcu::Guard::assume_held() };
+        // SAFETY: a registered device; `ndo_init` succeeded.
+        T::peer(unsafe { Device::from_raw(dev) }, &rcu).map_or(core::ptr::null_mut(), |p| p.as_raw())
+    }
+
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `set_rx_headroom` callback, with valid arguments.
+    unsafe extern "C" fn set_rx_headroom_callback(dev: *mut bindings::net_device, headroom: ffi::c_int) {
+        // Negative withdraws the request (`netdev_reset_rx_headroom` passes -1).
+        let headroom = if headroom < 0 {
+            None
+        } else {
+            Some(u16::try_from(headroom).unwrap_or(u16::MAX))
+        };
+        // SAFETY: a registered device; `ndo_init` succeeded.
+        T::set_rx_headroom(unsafe { Device::from_raw(dev) }, headroom)
     }
 }

@@ -77,6 +77,10 @@ pub trait EthtoolOps: DeviceOps {
         Some(LinkSettings::VIRTUAL_WIRE)
     }
 
+    /// Software transmit and receive timestamps (`ethtool -T`, `ethtool_op_get_ts_info`):
+    /// the driver calls `SkBuff::tx_timestamp` on every packet it transmits.
+    const SOFTWARE_TIMESTAMPS: bool = false;
+
     /// Reports every statistic for `ethtool -S` through `out`, in a fixed order. The list
     /// may change between calls (e.g. with the queue count); ethtool then shows a stale or
     /// truncated list, never more than it asked for.
@@ -197,6 +201,7 @@ impl<T: EthtoolOps> Adapter<T> {
         get_ethtool_stats: super::op(T::HAS_STATS, Self::get_ethtool_stats),
         get_channels: super::op(T::HAS_CHANNELS, Self::get_channels),
         set_channels: super::op(T::HAS_SET_CHANNELS, Self::set_channels),
+        get_ts_info: super::op(T::SOFTWARE_TIMESTAMPS, bindings::ethtool_op_get_ts_info),
         // SAFETY: all-zero is a valid `ethtool_ops` (no callbacks, no capabilities).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };

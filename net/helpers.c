@@ -14,6 +14,7 @@
 #include <net/netlink.h>
 #include <net/netns/generic.h>
 #include <net/busy_poll.h>
+#include <net/netdev_rx_queue.h>
 #include <net/udp.h>
 
 #include "helpers.h"
@@ -269,4 +270,68 @@ void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb)
 		return;
 	}
 	napi_gro_receive(napi, skb);
+}
+
+/*
+ * __dev_forward_skb() with a drop reason: it frees what it cannot forward with
+ * kfree_skb() (NOT_SPECIFIED), so the checks it would fail are made here first. Frees
+ * @skb on failure and counts it in @dev's rx_dropped, as __dev_forward_skb() does.
+ */
+enum skb_drop_reason rnet_dev_forward_skb(struct net_device *dev, struct sk_buff *skb)
+{
+	enum skb_drop_reason reason;
+
+	if (!(dev->flags & IFF_UP)) {
+		reason = SKB_DROP_REASON_DEV_READY;
+	} else if (!is_skb_forwardable(dev, skb)) {
+		reason = SKB_DROP_REASON_PKT_TOO_BIG;
+	} else {
+		/* Left to fail: copying zero-copy user frags (skb_orphan_frags) without memory. */
+		return __dev_forward_skb(dev, skb) ? SKB_DROP_REASON_NOMEM : SKB_NOT_DROPPED_YET;
+	}
+	dev_core_stats_rx_dropped_inc(dev);
+	kfree_skb_reason(skb, reason);
+	return reason;
+}
+
+void rnet_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason)
+{
+	kfree_skb_reason(skb, reason);
+}
+
+enum skb_drop_reason rnet_pskb_may_pull_reason(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull_reason(skb, len);
+}
+
+void rnet_skb_tx_timestamp(struct sk_buff *skb)
+{
+	skb_tx_timestamp(skb);
+}
+
+unsigned int rnet_num_possible_cpus(void)
+{
+	return num_possible_cpus();
+}
+
+void rnet_netdev_set_mpls_features(struct net_device *dev, netdev_features_t features)
+{
+	dev->mpls_features = features;
+}
+
+/*
+ * Clears rx queue @index's link to @napi, if it is still that. A registered device needs
+ * RTNL (netif_queue_set_napi() asserts it); one that is not (never registered, or gone) can
+ * no longer be looked up, so the pointer is cleared directly.
+ */
+void rnet_rxq_clear_napi(struct napi_struct *napi, unsigned int index)
+{
+	struct net_device *dev = napi->dev;
+
+	if (index >= dev->num_rx_queues || __netif_get_rx_queue(dev, index)->napi != napi)
+		return;
+	if (dev->reg_state == NETREG_REGISTERED)
+		netif_queue_set_napi(dev, index, NETDEV_QUEUE_TYPE_RX, NULL);
+	else
+		__netif_get_rx_queue(dev, index)->napi = NULL;
 }

@@ -52,5 +52,12 @@ bool rnet_skb_vlan_tag_present(const struct sk_buff *skb);
 struct nlattr *rnet_nla_nest_start(struct sk_buff *skb, int attrtype);
 void rnet_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 void rnet_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
+enum skb_drop_reason rnet_dev_forward_skb(struct net_device *dev, struct sk_buff *skb);
+void rnet_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
+enum skb_drop_reason rnet_pskb_may_pull_reason(struct sk_buff *skb, unsigned int len);
+void rnet_skb_tx_timestamp(struct sk_buff *skb);
+unsigned int rnet_num_possible_cpus(void);
+void rnet_netdev_set_mpls_features(struct net_device *dev, netdev_features_t features);
+void rnet_rxq_clear_napi(struct napi_struct *napi, unsigned int index);
 
 #endif

@@ -9,7 +9,7 @@
 //! dropped.
 
 use super::{bindings, device::NetDevice, rtnl::Rtnl, skbuff::SkBuff};
-use core::sync::atomic::{fence, AtomicBool, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
 use kernel::{ffi, init::PinInit, prelude::*, types::Opaque};
 
 /// A receive queue's polling logic.
@@ -30,7 +30,8 @@ pub trait NapiPoll: Sized + Send + Sync {
 /// `napi` was added to a device with [`Self::poll_callback`] as its poll function and is
 /// deleted on drop, unless `unlinked` says it was deleted while its device was being
 /// unregistered; `napi` is the first field, so the poll callback can find `queue`.
-/// `notify_masked` is only set while a poll is scheduled or running.
+/// `notify_masked` is only set while a poll is scheduled or running. `rx_queue`, unless
+/// [`NO_QUEUE`], is the receive queue of the device whose `napi` pointer is this context.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub struct NapiQueue<Q: NapiPoll> {
@@ -43,7 +44,12 @@ pub struct NapiQueue<Q: NapiPoll> {
     /// A poll is scheduled or running, so a producer need not schedule one (veth's
     /// `rx_notify_masked`): saves an atomic on the shared NAPI state per packet.
     notify_masked: AtomicBool,
+    /// The device's receive queue published as polled by this context (`netif_queue_set_napi`).
+    rx_queue: AtomicU32,
 }
+
+/// No receive queue linked.
+const NO_QUEUE: u32 = u32::MAX;
 
 // SAFETY: the kernel synchronises `napi_struct` state with atomic bit operations.
 unsafe impl<Q: NapiPoll> Send for NapiQueue<Q> {}
@@ -73,6 +79,7 @@ impl<Q: NapiPoll> NapiQueue<Q> {
             enabled: AtomicBool::new(false),
             unlinked: AtomicBool::new(false),
             notify_masked: AtomicBool::new(false),
+            rx_queue: AtomicU32::new(NO_QUEUE),
         })
     }
 
@@ -128,8 +135,46 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         }
     }
 
+    /// Publishes this context as the one polling the device's receive queue `index`
+    /// (`netif_queue_set_napi`): netdev netlink (`queue-get`) then shows the queue with this
+    /// context's NAPI id. Undone by [`Self::disable`].
+    pub fn link_rx_queue(&self, index: u32, _rtnl: &Rtnl) -> Result {
+        // SAFETY: `napi` was added, so its device is set and valid.
+        let dev = unsafe { NetDevice::from_raw(bindings::rnet_napi_dev(self.napi.get())) };
+        if index >= dev.num_rx_queues() {
+            return Err(EINVAL);
+        }
+        self.unlink_rx_queue();
+        // SAFETY: under RTNL; `index` is an allocated receive queue of the context's own
+        // device; the link is cleared before the context is deleted (`disable`, `drop`).
+        unsafe {
+            bindings::netif_queue_set_napi(
+                dev.as_raw(),
+                index,
+                bindings::netdev_queue_type_NETDEV_QUEUE_TYPE_RX,
+                self.napi.get(),
+            )
+        };
+        self.rx_queue.store(index, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Clears the queue link; RTNL held (or the device no longer registered, from `drop`).
+    fn unlink_rx_queue(&self) {
+        let index = self.rx_queue.swap(NO_QUEUE, Ordering::Relaxed);
+        if index == NO_QUEUE {
+            return;
+        }
+        // SAFETY: `index` was linked by `link_rx_queue` on the context's device, which has
+        // not been freed (the context is deleted first); the caller holds RTNL if the device
+        // is registered.
+        unsafe { bindings::rnet_rxq_clear_napi(self.napi.get(), index) }
+    }
+
     /// Stops polling and waits for a running poll to finish (`napi_disable`); from `ndo_stop`.
+    /// Also withdraws the context's receive queue link.
     pub fn disable(&self, _rtnl: &Rtnl) {
+        self.unlink_rx_queue();
         if self.enabled.swap(false, Ordering::Relaxed) {
             // SAFETY: `napi` was added and enabled; under RTNL we are in process context.
             unsafe { bindings::napi_disable(self.napi.get()) }
@@ -191,6 +236,9 @@ impl<Q: NapiPoll> PinnedDrop for NapiQueue<Q> {
             // that owns this context is dropped): nothing left to do.
             return;
         }
+        // Still linked only if never disabled, i.e. the device never got registered or is
+        // gone: nobody can look the queue up.
+        self.unlink_rx_queue();
         // SAFETY: `napi` was added. Polls stop once it is disabled; `netif_napi_del` unlinks it
         // and waits for a grace period before its memory is freed.
         unsafe {

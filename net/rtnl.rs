@@ -84,10 +84,25 @@ pub trait LinkOps: DeviceOps {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
+    /// Transmit and receive queues a device of the kind gets when the request names no count
+    /// (`get_num_tx_queues`, `get_num_rx_queues`); the core allows 1 to [`MAX_QUEUES`].
+    fn default_num_queues() -> u32 {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// The device whose network namespace is the link's (`get_link_net`): for a pair, the peer.
     fn link_net_device<'a>(_dev: &'a Device<Self>, _rtnl: &'a Rtnl) -> &'a NetDevice {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+}
+
+/// Most queues of either kind `rtnl_create_link` allocates for a device.
+pub const MAX_QUEUES: u32 = 4096;
+
+/// Number of CPUs the machine can ever have (`num_possible_cpus`).
+pub fn possible_cpus() -> u32 {
+    // SAFETY: reads the fixed cpumask of possible CPUs.
+    unsafe { bindings::rnet_num_possible_cpus() }
 }
 
 /// Proof that [`NewLink`] registered the device.
@@ -158,12 +173,15 @@ impl<'a, T: LinkOps> NewLink<'a, T> {
     /// The peer gets a random MAC unless one is given, and the requested name, MTU, queue counts
     /// and namespace (`IFLA_NET_NS_PID`/`IFLA_NET_NS_FD`).
     ///
-    /// `validate_peer` checks the peer's attributes first, as `validate` does the device's.
+    /// `validate_peer` checks the peer's attributes first, as `validate` does the device's;
+    /// `configure_peer` configures it from them, after the core applied them and before it is
+    /// registered.
     pub fn create_peer(
         &self,
         peer_type: u32,
         default_name: &CStr,
         validate_peer: impl FnOnce(&Attrs<'_>, &ExtAck<'_>) -> Result,
+        configure_peer: impl FnOnce(&mut DeviceSetup<'_>, &Attrs<'_>) -> Result,
     ) -> Result<Peer<'a, T>> {
         let mut peer_tb = AttrSet::<IFLA_TABLE_LEN>::new();
         let mut ifmp: *const bindings::ifinfomsg = ptr::null();
@@ -240,8 +258,13 @@ impl<'a, T: LinkOps> NewLink<'a, T> {
         }
         // SAFETY: `peer` is unregistered and ours; `self.dev` is valid.
         unsafe { bindings::netif_inherit_tso_max(peer, self.dev.as_raw()) };
-        // SAFETY: under RTNL; `peer` was set up by this kind's `setup`.
-        let err = unsafe { bindings::register_netdevice(peer) };
+        // SAFETY: `peer` is allocated, unregistered and ours alone.
+        let mut setup = unsafe { DeviceSetup::new(NetDevice::from_raw(peer)) };
+        let err = match configure_peer(&mut setup, &tbv) {
+            // SAFETY: under RTNL; `peer` was set up by this kind's `setup`.
+            Ok(()) => unsafe { bindings::register_netdevice(peer) },
+            Err(e) => e.to_errno(),
+        };
         // SAFETY: the device holds its own reference on its namespace now (or failed).
         unsafe { bindings::rnet_put_net(net) };
         if err < 0 {
@@ -367,6 +390,10 @@ impl<T: LinkOps> Registration<T> {
                 raw.fill_info = Some(fill_info_callback::<T>);
                 raw.get_size = Some(get_size_callback::<T>);
             }
+            if T::HAS_DEFAULT_NUM_QUEUES {
+                raw.get_num_tx_queues = Some(num_queues_callback::<T>);
+                raw.get_num_rx_queues = Some(num_queues_callback::<T>);
+            }
             if T::HAS_LINK_NET_DEVICE {
                 raw.get_link_net = Some(get_link_net_callback::<T>);
             }
@@ -490,6 +517,13 @@ unsafe extern "C" fn dellink_callback<T: LinkOps>(
     };
     // SAFETY: `dellink` is only called on registered devices of this kind.
     T::dellink(unsafe { Device::from_raw(dev) }, &mut batch);
+}
+
+/// # Safety
+///
+/// Only the kernel calls this, as the `get_num_tx_queues`/`get_num_rx_queues` callback.
+unsafe extern "C" fn num_queues_callback<T: LinkOps>() -> ffi::c_uint {
+    T::default_num_queues().clamp(1, MAX_QUEUES)
 }
 
 /// # Safety

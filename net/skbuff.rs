@@ -54,18 +54,48 @@ impl SkBuff {
         unsafe { (*self.0.as_ptr()).queue_mapping }
     }
 
-    /// Prepares a transmitted packet to be received by `to` (`__dev_forward_skb`): checks it
-    /// fits `to`'s MTU, scrubs it if it crosses network namespaces and sets its protocol.
-    /// A packet that cannot be forwarded is freed and counted in `to`'s `rx_dropped`.
-    pub fn forward_to(self, to: &NetDevice) -> Option<SkBuff> {
+    /// Prepares a transmitted packet to be received by `to` (`__dev_forward_skb`): checks `to`
+    /// is up and the packet fits its MTU, scrubs it if it crosses network namespaces and sets
+    /// its protocol. A packet that cannot be forwarded is freed with its reason
+    /// ([`DropReason::DEV_READY`], [`DropReason::PKT_TOO_BIG`]) and counted in `to`'s
+    /// `rx_dropped`.
+    pub fn forward_to(self, to: &NetDevice) -> Result<SkBuff, DropReason> {
         let skb = self.into_raw();
-        // SAFETY: we own `skb` and `to` is a valid device; on failure the kernel frees `skb`.
-        let ret = unsafe { bindings::__dev_forward_skb(to.as_raw(), skb) };
-        if ret != 0 {
-            return None;
+        // SAFETY: we own `skb` and `to` is a valid device; on failure the helper frees `skb`.
+        let reason = unsafe { bindings::rnet_dev_forward_skb(to.as_raw(), skb) };
+        if reason != bindings::skb_drop_reason_SKB_NOT_DROPPED_YET {
+            return Err(DropReason(reason));
         }
         // SAFETY: on success ownership of `skb` is still ours.
-        unsafe { SkBuff::from_raw(skb) }
+        unsafe { SkBuff::from_raw(skb) }.ok_or(DropReason::NOT_SPECIFIED)
+    }
+
+    /// Makes sure the first `len` bytes are in the linear area (`pskb_may_pull`), pulling
+    /// them from fragments if needed; why not, if it cannot (too short, no memory).
+    pub fn pull_linear(&mut self, len: u32) -> Result<(), DropReason> {
+        // SAFETY: by the type invariant we own a valid `sk_buff`; pulling may reallocate its
+        // head, which only the owner may do.
+        let reason = unsafe { bindings::rnet_pskb_may_pull_reason(self.0.as_ptr(), len) };
+        if reason == bindings::skb_drop_reason_SKB_NOT_DROPPED_YET {
+            Ok(())
+        } else {
+            Err(DropReason(reason))
+        }
+    }
+
+    /// Takes the software transmit timestamp a socket asked for (`skb_tx_timestamp`); call
+    /// it as late before handing the packet on as possible.
+    pub fn tx_timestamp(&mut self) {
+        // SAFETY: we own a valid `sk_buff`; the helper only clones it for the socket's error
+        // queue.
+        unsafe { bindings::rnet_skb_tx_timestamp(self.0.as_ptr()) }
+    }
+
+    /// Frees the buffer as dropped for `reason` (`kfree_skb_reason`): drop monitors, the
+    /// `skb:kfree_skb` tracepoint and `dropwatch` show why.
+    pub fn drop_reason(self, reason: DropReason) {
+        // SAFETY: we own the buffer and give it up here.
+        unsafe { bindings::rnet_kfree_skb_reason(self.into_raw(), reason.0) }
     }
 
     /// Whether GRO would hand this received packet on unmerged: UDP that no socket (UDP GRO,
@@ -100,6 +130,31 @@ impl Drop for SkBuff {
         // SAFETY: we own the buffer; it is not used after this.
         unsafe { bindings::rnet_kfree_skb(self.0.as_ptr()) };
     }
+}
+
+/// Why a packet was dropped (`enum skb_drop_reason`), for [`SkBuff::drop_reason`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct DropReason(bindings::skb_drop_reason);
+
+macro_rules! drop_reasons {
+    ($($name:ident = $c:ident;)*) => {
+        impl DropReason {
+            $(
+                #[doc = concat!("`", stringify!($c), "`")]
+                pub const $name: DropReason = DropReason(bindings::$c);
+            )*
+        }
+    };
+}
+
+drop_reasons! {
+    NOT_SPECIFIED = skb_drop_reason_SKB_DROP_REASON_NOT_SPECIFIED;
+    DEV_READY = skb_drop_reason_SKB_DROP_REASON_DEV_READY;
+    FULL_RING = skb_drop_reason_SKB_DROP_REASON_FULL_RING;
+    PKT_TOO_BIG = skb_drop_reason_SKB_DROP_REASON_PKT_TOO_BIG;
+    PKT_TOO_SMALL = skb_drop_reason_SKB_DROP_REASON_PKT_TOO_SMALL;
+    NOMEM = skb_drop_reason_SKB_DROP_REASON_NOMEM;
+    NETFILTER_DROP = skb_drop_reason_SKB_DROP_REASON_NETFILTER_DROP;
 }
 
 /// A packet lent to a hook for inspection; the caller keeps ownership.

@@ -14,16 +14,16 @@ import json
 
 import pytest
 
-import tc_bpf
-from conftest import ip, ip_batch, link
-from test_pair import nsrun
+from lib import tc_bpf
+from lib.cmd import ip, ip_batch, link
+from lib.cmd import nsrun
 
 
 def rx_packets(ns, dev):
     return json.loads(ip("-j", "-s", "link", "show", "dev", dev, ns=ns))[0]["stats64"]["rx"]["packets"]
 
 
-@pytest.mark.parametrize("kind", ["veth"])
+@pytest.mark.parametrize("kind", ["veth", "rveth"])
 def test_redirect_peer_delivers_into_the_peer_namespace(netns, kind):
     n0, n1, n2 = netns(), netns(), netns()
     ip("link", "add", "name", "up0", "type", "veth", "peer", "name", "up1", "netns", n1, ns=n0)

@@ -12,8 +12,12 @@ import re
 import time
 
 from lib import namespaces
-from lib.cmd import ip, run
+from lib.cmd import ip, link, run
+from lib.drop_trace import DropTrace
 from lib.ethtool import stats
+from lib.rawnl import IFF_UP, RTM_NEWLINK, Rtnl, ifinfomsg
+
+ETH_P_IP = 0x0800
 
 
 def pg_write(ns, path, cmd):
@@ -27,7 +31,9 @@ def pg_sent(ns, name):
     return int(m.group(1)), int(m.group(2))
 
 
-def test_full_ring_drops_are_counted(netns):
+def full_ring_pair(netns, count):
+    """rvg (ns b) with one pktgen device per thread aimed at rvf (ns a), whose single receive
+    queue's NAPI thread runs at SCHED_IDLE. Returns (a, b, pktgen devices)."""
     run("modprobe", "pktgen", check=False)
     a, b = netns(), netns()
     ip("link", "add", "rvf", "numrxqueues", "1", "numtxqueues", "1", "type", "rveth", ns=a)
@@ -46,7 +52,6 @@ def test_full_ring_drops_are_counted(netns):
     for pid in pids:
         run("chrt", "--idle", "-p", "0", pid)
     dst_mac = json.loads(ip("-j", "link", "show", "rvf", ns=a))[0]["address"]
-    count = 10000  # per pktgen thread; the ring holds 256
     devs = []
     # One pktgen device per thread, both aimed at rvf's only receive queue.
     for cpu in (0, 1):
@@ -57,14 +62,28 @@ def test_full_ring_drops_are_counted(netns):
                     f"dst_mac {dst_mac}", "clone_skb 0"):
             pg_write(b, name, cmd)
         devs.append(name)
+    return a, b, devs
+
+
+def stop_pktgen(b, devs):
+    for name in devs:
+        pg_write(b, f"kpktgend_{name[-1]}", "rem_device_all")
+
+
+def delta(after, before, key):
+    return after[key] - before.get(key, 0)
+
+
+def test_full_ring_drops_are_counted(netns):
+    count = 10000  # per pktgen thread; the ring holds 256
+    a, b, devs = full_ring_pair(netns, count)
     before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
-    pg_write(b, "pgctrl", "start")
-    time.sleep(1)  # NAPI drains what is left in the ring
+    with DropTrace(protocol=ETH_P_IP) as trace:
+        pg_write(b, "pgctrl", "start")
+        time.sleep(1)  # NAPI drains what is left in the ring
+        full_ring_events = trace.count("FULL_RING", "rveth")
     sent = sum(pg_sent(b, n)[0] for n in devs)
     after_b, after_a = stats(b, "rvg"), stats(a, "rvf")
-
-    def delta(after, before, key):
-        return after[key] - before.get(key, 0)
 
     queued = delta(after_b, before_b, "tx_queue_0_packets")
     ring_full = delta(after_b, before_b, "tx_ring_full_drops")
@@ -77,8 +96,36 @@ def test_full_ring_drops_are_counted(netns):
     assert rx_drops == ring_full
     assert received == queued
     assert ring_full > 0, "the ring never filled: the test did not exercise the full-ring path"
+    # Each was freed with its reason (other tests' full rings can only add events).
+    assert full_ring_events >= ring_full, (full_ring_events, ring_full)
     # The core's counters (ndo_get_stats64 / ip -s) agree.
     s = json.loads(ip("-j", "-s", "link", "show", "rvg", ns=b))[0]["stats64"]["tx"]
     assert s["dropped"] >= ring_full
-    for name in devs:
-        pg_write(b, f"kpktgend_{name[-1]}", "rem_device_all")
+    stop_pktgen(b, devs)
+
+
+def test_going_down_drops_the_queued_with_a_reason(netns):
+    """Packets still in the ring when the receiving end goes down are freed as DEV_READY."""
+    a, b, devs = full_ring_pair(netns, 2000)
+    down = ifinfomsg(ifindex=link("rvf", a)["ifindex"], flags=0, change=IFF_UP)
+    for _ in range(3):
+        before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
+        with DropTrace(protocol=ETH_P_IP) as trace:
+            pg_write(b, "pgctrl", "start")
+            # In-process, no spawn: the idle NAPI thread must not drain the ring first.
+            with Rtnl(a) as rt:
+                rt.request(RTM_NEWLINK, 0, down)
+            events = trace.count("DEV_READY", "rveth")
+        after_b, after_a = stats(b, "rvg"), stats(a, "rvf")
+        left = delta(after_b, before_b, "tx_queue_0_packets") - delta(
+            after_a, before_a, "rx_queue_0_packets")
+        if left > 0:
+            break
+        ip("link", "set", "rvf", "up", ns=a)
+        for _ in range(100):  # pktgen skips a device without carrier
+            if "LOWER_UP" in link("rvg", b)["flags"]:
+                break
+            time.sleep(0.1)
+    assert left > 0, "the ring was empty whenever the device went down: nothing was tested"
+    assert events >= left, (events, left)
+    stop_pktgen(b, devs)

@@ -10,12 +10,16 @@ bpf_build() {
   local srcs=("$@")
   [ ${#srcs[@]} -gt 0 ] || srcs=("$top"/tests/bpf/*.bpf.c)
   mkdir -p "$out"
-  local src obj newest
+  local src obj dep stale
   for src in "${srcs[@]}"; do
     [ -e "$src" ] || continue
     obj="$out/$(basename "${src%.c}").o"
-    newest=$(ls -t "$src" "$(dirname "$src")"/*.h 2>/dev/null | head -1)
-    [ -f "$obj" ] && [ "$obj" -nt "$newest" ] && continue
+    stale=0
+    for dep in "$src" "$(dirname "$src")"/*.h; do
+      [ -e "$dep" ] || continue
+      [ -f "$obj" ] && [ "$obj" -nt "$dep" ] || stale=1
+    done
+    [ "$stale" = 1 ] || continue
     clang-19 -O2 -g -Wall -Werror -target bpf -I/usr/include/x86_64-linux-gnu \
       -c "$src" -o "$obj.tmp" || { rm -f "$obj.tmp"; echo "bpf_build: $src failed" >&2; return 1; }
     mv "$obj.tmp" "$obj"

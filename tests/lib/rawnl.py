@@ -15,6 +15,9 @@ import struct
 from lib import namespaces, uapi
 from lib.netlink import NetlinkError
 
+# linux/if.h
+IFF_UP = 1
+
 # linux/netlink.h
 NETLINK_ROUTE = 0
 NLM_F_REQUEST = 0x01

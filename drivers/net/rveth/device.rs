@@ -12,7 +12,7 @@ use crate::net::{
     skbuff::SkBuff,
 };
 use crate::{guard::Guard, rxq::RxQueue, xmit, Rveth};
-use core::sync::atomic::AtomicU64;
+use core::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVec, prelude::*};
 
 /// State of one end of a pair.
@@ -26,6 +26,9 @@ pub(crate) struct RvethPriv {
     pub(crate) txqs: KVec<TxStats>,
     /// Packets this end dropped on transmit because the peer's ring was full.
     pub(crate) tx_ring_full: AtomicU64,
+    /// Headroom a stacking device (bridge) asked of this end; both ends reserve the larger
+    /// of the two ends' requests (veth's `requested_headroom`).
+    pub(crate) requested_headroom: AtomicU16,
     /// Source guard on what this end receives.
     #[pin]
     pub(crate) guard: Guard,
@@ -38,8 +41,9 @@ pub(crate) struct TxStats {
     pub(crate) bytes: AtomicU64,
 }
 
+/// A queue for every receive queue allocated, so `ethtool -L` can put more in use.
 fn new_rxqs(dev: &NetDevice) -> Result<KVec<Pin<KBox<NapiQueue<RxQueue>>>>> {
-    let count = dev.real_num_rx_queues().max(1) as usize;
+    let count = dev.num_rx_queues().max(1) as usize;
     let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
     for _ in 0..count {
         rxqs.push(
@@ -65,6 +69,8 @@ static OPS: DeviceOpsTable<Rveth> = DeviceOpsTable::new();
 #[vtable]
 impl DeviceOps for Rveth {
     type Private = RvethPriv;
+    const ETH_MAC_ADDR: bool = true;
+    const PASSTHRU_FEATURES_CHECK: bool = true;
 
     fn ops_table() -> &'static DeviceOpsTable<Self> {
         &OPS
@@ -76,6 +82,7 @@ impl DeviceOps for Rveth {
             rxqs: new_rxqs(dev)?,
             txqs: new_txqs(dev)?,
             tx_ring_full: AtomicU64::new(0),
+            requested_headroom: AtomicU16::new(0),
             guard <- Guard::new(),
         }? Error)
     }
@@ -86,8 +93,9 @@ impl DeviceOps for Rveth {
         };
         // A configured guard must be enforced before anything is received.
         Guard::arm(dev, rtnl)?;
-        for q in dev.private().rxqs.iter() {
+        for (index, q) in (0u32..).zip(dev.private().rxqs.iter()) {
             q.enable(rtnl);
+            q.link_rx_queue(index, rtnl)?;
         }
         if peer.is_running() {
             dev.carrier_on();
@@ -119,6 +127,22 @@ impl DeviceOps for Rveth {
         for q in dev.private().rxqs.iter() {
             q.unlink_unregistering(rtnl);
         }
+    }
+
+    fn peer<'g>(dev: &'g Device<Self>, rcu: &'g rcu::Guard) -> Option<&'g NetDevice> {
+        dev.private().peer.get(rcu).map(|peer| &**peer)
+    }
+
+    fn set_rx_headroom(dev: &Device<Self>, headroom: Option<u16>) {
+        let rcu = rcu::Guard::new();
+        let Some(peer) = dev.private().peer.get(&rcu) else {
+            return;
+        };
+        let mine = headroom.unwrap_or(0);
+        dev.private().requested_headroom.store(mine, Relaxed);
+        let both = mine.max(peer.private().requested_headroom.load(Relaxed));
+        dev.set_needed_headroom(both);
+        peer.set_needed_headroom(both);
     }
 
     fn get_iflink(dev: &Device<Self>) -> i32 {

@@ -16,6 +16,7 @@ use kernel::{c_str, prelude::*};
 impl EthtoolOps for Rveth {
     const DRIVER: &'static CStr = c_str!("rveth");
     const VERSION: &'static CStr = c_str!("0.1");
+    const SOFTWARE_TIMESTAMPS: bool = true;
 
     fn stats(dev: &Device<Self>, out: &mut StatsWriter<'_>) {
         let private = dev.private();
@@ -29,6 +30,15 @@ impl EthtoolOps for Rveth {
             private.tx_ring_full.load(Relaxed),
         );
         out.stat(format_args!("guard_prefixes"), private.guard.len() as u64);
+        // The headroom a stacking device asked of this end, and what both ends reserve.
+        out.stat(
+            format_args!("rx_headroom_requested"),
+            u64::from(private.requested_headroom.load(Relaxed)),
+        );
+        out.stat(
+            format_args!("needed_headroom"),
+            u64::from(dev.needed_headroom()),
+        );
         for (name, n) in DROP_NAMES.iter().zip(private.guard.drops.read()) {
             out.stat(format_args!("guard_drop_{name}"), n);
         }

@@ -4,10 +4,10 @@
 
 use crate::net::{
     attr::{Attrs, ExtAck, MsgWriter, NoRoom, Policy},
-    bindings::{ETH_MAX_MTU, ETH_MIN_MTU, IFLA_ADDRESS, IFLA_MTU},
+    bindings::{ETH_MAX_MTU, ETH_MIN_MTU, IFLA_ADDRESS, IFLA_MTU, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES},
     device::{Device, DeviceSetup, Features, NetDevice, PrivFlags},
     errno,
-    rtnl::{LinkOps, NewLink, Registered, Rtnl, UnregisterBatch},
+    rtnl::{self, LinkOps, NewLink, Registered, Rtnl, UnregisterBatch},
 };
 use crate::{
     guard::{self, Guard},
@@ -40,6 +40,25 @@ const FEATURES: Features = Features::SG
     .with(Features::GSO_SOFTWARE)
     .with(Features::GSO_ENCAP_ALL)
     .with(Features::VLAN_OFFLOADS);
+
+/// Offloads for MPLS packets, as veth's `mpls_features`.
+const MPLS_FEATURES: Features = Features::HW_CSUM.with(Features::GSO_SOFTWARE);
+
+/// Whether a request gave the transmit and receive queue counts.
+fn queues_given(tb: &Attrs<'_>) -> (bool, bool) {
+    (
+        tb.get(IFLA_NUM_TX_QUEUES).is_some(),
+        tb.get(IFLA_NUM_RX_QUEUES).is_some(),
+    )
+}
+
+/// As veth: a device has a queue per possible CPU for `ethtool -L`, but uses one unless the
+/// request gave the counts (`numtxqueues`/`numrxqueues`).
+fn one_queue_unless_given(dev: &mut DeviceSetup<'_>, (tx, rx): (bool, bool)) -> Result {
+    let tx = if tx { dev.num_tx_queues() } else { 1 };
+    let rx = if rx { dev.num_rx_queues() } else { 1 };
+    dev.set_real_num_queues(tx, rx)
+}
 
 /// Why a MAC address cannot be used, if it cannot.
 fn mac_problem(mac: &[u8]) -> Option<(&'static CStr, Error)> {
@@ -104,7 +123,12 @@ impl LinkOps for Rveth {
             FEATURES,
             FEATURES.without(Features::VLAN_OFFLOADS),
         );
+        dev.set_mpls_features(MPLS_FEATURES);
         dev.set_tso_max_size_unlimited();
+    }
+
+    fn default_num_queues() -> u32 {
+        rtnl::possible_cpus()
     }
 
     fn validate(tb: &Attrs<'_>, data: &Attrs<'_>, extack: &ExtAck<'_>) -> Result {
@@ -117,7 +141,7 @@ impl LinkOps for Rveth {
         Ok(())
     }
 
-    fn newlink(link: NewLink<'_, Self>) -> Result<Registered> {
+    fn newlink(mut link: NewLink<'_, Self>) -> Result<Registered> {
         // Everything that can fail for lack of memory happens before registration.
         let guards = [IFLA_RVETH_GUARD, IFLA_RVETH_PEER_GUARD].map(|ty| {
             link.data()
@@ -126,7 +150,11 @@ impl LinkOps for Rveth {
         });
         let [own_guard, peer_guard] = guards;
         let (own_guard, peer_guard) = (own_guard?, peer_guard?);
-        let peer = link.create_peer(IFLA_RVETH_PEER, c_str!("rveth%d"), validate_link)?;
+        let given = queues_given(link.tb());
+        one_queue_unless_given(&mut link.setup(), given)?;
+        let peer = link.create_peer(IFLA_RVETH_PEER, c_str!("rveth%d"), validate_link, |p, tb| {
+            one_queue_unless_given(p, queues_given(tb))
+        })?;
         let pair = link.register_with_peer(peer)?;
         pair.dev.carrier_off();
         pair.dev.private().peer.set(Some(pair.peer), &pair.rtnl);

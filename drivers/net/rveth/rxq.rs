@@ -6,7 +6,7 @@ use crate::net::{
     bh::BhGuard,
     bindings::ETH_HLEN,
     napi::{NapiPoll, Poll},
-    skbuff::SkBuff,
+    skbuff::{DropReason, SkBuff},
 };
 use crate::ring::{Ring, RING_SIZE};
 use core::sync::atomic::{
@@ -84,7 +84,7 @@ impl RxQueue {
         let _bh = BhGuard::new();
         let mut ring = self.ring.lock();
         while let Some(skb) = ring.pop() {
-            drop(skb);
+            skb.drop_reason(DropReason::DEV_READY);
         }
         self.queued.store(0, Release);
     }

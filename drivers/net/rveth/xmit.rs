@@ -3,9 +3,10 @@
 //! The transmit path: one end hands a packet to a receive queue of the other.
 
 use crate::net::{
+    bindings::ETH_HLEN,
     device::{Device, TxResult},
     rcu,
-    skbuff::SkBuff,
+    skbuff::{DropReason, SkBuff},
 };
 use crate::{queue_map::peer_rx_queue, Rveth};
 use core::sync::atomic::Ordering::Relaxed;
@@ -18,16 +19,26 @@ fn count_txq(dev: &Device<Rveth>, txq: u16, len: u32) {
     }
 }
 
+/// Drops a packet this end could not send, counted in its `tx_dropped`.
+fn drop_tx(dev: &Device<Rveth>, skb: SkBuff, reason: DropReason) -> TxResult {
+    dev.count_tx_dropped();
+    skb.drop_reason(reason);
+    TxResult::Ok
+}
+
 /// `ndo_start_xmit` of an end: delivers `skb` to the peer, which receives it in the RCU
 /// read-side section `rcu` the kernel transmits in.
-pub(crate) fn start_xmit(dev: &Device<Rveth>, skb: SkBuff, rcu: &rcu::Guard) -> TxResult {
+pub(crate) fn start_xmit(dev: &Device<Rveth>, mut skb: SkBuff, rcu: &rcu::Guard) -> TxResult {
     let Some(peer) = dev.private().peer.get(rcu) else {
-        dev.count_tx_dropped();
-        return TxResult::Ok;
+        return drop_tx(dev, skb, DropReason::DEV_READY);
     };
+    // A packet without its Ethernet header in the linear area (act_mirred from an L3
+    // device, a tunnel's decapsulated frags) must not reach `eth_type_trans`.
+    if let Err(reason) = skb.pull_linear(ETH_HLEN) {
+        return drop_tx(dev, skb, reason);
+    }
     if !peer.is_running() {
-        dev.count_tx_dropped();
-        return TxResult::Ok;
+        return drop_tx(dev, skb, DropReason::DEV_READY);
     }
     let len = skb.len();
     let txq = skb.queue_mapping();
@@ -35,11 +46,11 @@ pub(crate) fn start_xmit(dev: &Device<Rveth>, skb: SkBuff, rcu: &rcu::Guard) -> 
     let in_use = (peer.real_num_rx_queues() as usize).min(rxqs.len());
     let index = peer_rx_queue(txq, in_use as u16);
     let Some(q) = rxqs.get(usize::from(index)) else {
-        dev.count_tx_dropped();
-        return TxResult::Ok;
+        return drop_tx(dev, skb, DropReason::DEV_READY);
     };
+    skb.tx_timestamp();
     // Too big for the peer's MTU: freed and counted in the peer's rx_dropped.
-    let Some(skb) = skb.forward_to(peer) else {
+    let Ok(skb) = skb.forward_to(peer) else {
         dev.count_tx_dropped();
         return TxResult::Ok;
     };
@@ -63,9 +74,7 @@ pub(crate) fn start_xmit(dev: &Device<Rveth>, skb: SkBuff, rcu: &rcu::Guard) -> 
     if let Err(skb) = q.queue().enqueue(skb) {
         q.queue().stats.drops.fetch_add(1, Relaxed);
         dev.private().tx_ring_full.fetch_add(1, Relaxed);
-        dev.count_tx_dropped();
-        drop(skb);
-        return TxResult::Ok;
+        return drop_tx(dev, skb, DropReason::FULL_RING);
     }
     q.schedule();
     dev.count_tx(len);

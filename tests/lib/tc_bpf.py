@@ -15,7 +15,7 @@ import struct
 
 import pytest
 
-from conftest import run
+from lib.cmd import run
 
 BPF_FS = "/sys/fs/bpf"
 _ids = itertools.count()
