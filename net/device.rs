@@ -168,7 +168,9 @@ impl NetDevice {
     pub fn set_needed_headroom(&self, headroom: u16) {
         // SAFETY: a valid device; a single volatile store of a plain integer (WRITE_ONCE), as
         // drivers update it from `ndo_set_rx_headroom` without a lock.
-        unsafe { core::ptr::addr_of_mut!((*self.as_raw()).needed_headroom).write_volatile(headroom) }
+        unsafe {
+            core::ptr::addr_of_mut!((*self.as_raw()).needed_headroom).write_volatile(headroom)
+        }
     }
 
     /// Counts a packet the driver dropped on transmit (`tx_dropped`).
@@ -774,13 +776,17 @@ impl<T: DeviceOps> Adapter<T> {
         // BPF program's, BH disabled) that outlasts its use of the returned device.
         let rcu = unsafe { rcu::Guard::assume_held() };
         // SAFETY: a registered device; `ndo_init` succeeded.
-        T::peer(unsafe { Device::from_raw(dev) }, &rcu).map_or(core::ptr::null_mut(), |p| p.as_raw())
+        T::peer(unsafe { Device::from_raw(dev) }, &rcu)
+            .map_or(core::ptr::null_mut(), |p| p.as_raw())
     }
 
     /// # Safety
     ///
     /// Only the kernel calls this, as the `set_rx_headroom` callback, with valid arguments.
-    unsafe extern "C" fn set_rx_headroom_callback(dev: *mut bindings::net_device, headroom: ffi::c_int) {
+    unsafe extern "C" fn set_rx_headroom_callback(
+        dev: *mut bindings::net_device,
+        headroom: ffi::c_int,
+    ) {
         // Negative withdraws the request (`netdev_reset_rx_headroom` passes -1).
         let headroom = if headroom < 0 {
             None

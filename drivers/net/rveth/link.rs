@@ -152,9 +152,12 @@ impl LinkOps for Rveth {
         let (own_guard, peer_guard) = (own_guard?, peer_guard?);
         let given = queues_given(link.tb());
         one_queue_unless_given(&mut link.setup(), given)?;
-        let peer = link.create_peer(IFLA_RVETH_PEER, c_str!("rveth%d"), validate_link, |p, tb| {
-            one_queue_unless_given(p, queues_given(tb))
-        })?;
+        let peer = link.create_peer(
+            IFLA_RVETH_PEER,
+            c_str!("rveth%d"),
+            validate_link,
+            |p, tb| one_queue_unless_given(p, queues_given(tb)),
+        )?;
         let pair = link.register_with_peer(peer)?;
         pair.dev.carrier_off();
         pair.dev.private().peer.set(Some(pair.peer), &pair.rtnl);
