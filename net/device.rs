@@ -76,6 +76,15 @@ impl NetDevice {
         DevName(out)
     }
 
+    /// The device's MAC address (`dev_addr`); RTNL serialises it against changes.
+    pub fn mac_address(&self, _rtnl: &Rtnl) -> [u8; 6] {
+        let mut mac = [0u8; 6];
+        // SAFETY: the device is valid; Ethernet devices have ETH_ALEN-byte addresses, and
+        // `mac` has room for them.
+        unsafe { bindings::rnet_dev_addr(self.as_raw(), mac.as_mut_ptr()) };
+        mac
+    }
+
     /// The interface index (0 until registered).
     pub fn ifindex(&self) -> i32 {
         // SAFETY: the device is valid; `ifindex` is a plain integer read.

@@ -206,6 +206,25 @@ bool rnet_skb_vlan_tag_present(const struct sk_buff *skb)
 	return skb_vlan_tag_present(skb);
 }
 
+/*
+ * The received frame from its Ethernet header: up to @max bytes, in place when linear, else
+ * copied to @buf; *@len is how many. NULL unless the MAC header is ETH_HLEN bytes before the
+ * data (as eth_type_trans leaves it).
+ */
+const void *rnet_skb_eth_frame(const struct sk_buff *skb, void *buf, unsigned int max,
+			       unsigned int *len)
+{
+	if (!skb_mac_header_was_set(skb) || skb_mac_offset(skb) != -ETH_HLEN)
+		return NULL;
+	*len = min_t(unsigned int, skb->len + ETH_HLEN, max);
+	return skb_header_pointer(skb, -ETH_HLEN, *len, buf);
+}
+
+void rnet_dev_addr(const struct net_device *dev, u8 *out)
+{
+	memcpy(out, dev->dev_addr, ETH_ALEN);
+}
+
 struct nlattr *rnet_nla_nest_start(struct sk_buff *skb, int attrtype)
 {
 	return nla_nest_start_noflag(skb, attrtype);
@@ -287,7 +306,17 @@ enum skb_drop_reason rnet_dev_forward_skb(struct net_device *dev, struct sk_buff
 		reason = SKB_DROP_REASON_PKT_TOO_BIG;
 	} else {
 		/* Left to fail: copying zero-copy user frags (skb_orphan_frags) without memory. */
-		return __dev_forward_skb(dev, skb) ? SKB_DROP_REASON_NOMEM : SKB_NOT_DROPPED_YET;
+		if (__dev_forward_skb(dev, skb))
+			return SKB_DROP_REASON_NOMEM;
+#ifdef CONFIG_NET_XGRESS
+		/*
+		 * Classified again on @dev: IFB marks what it re-injects with tc_skip_classify,
+		 * which would make @dev's receive path skip tc ingress and the netfilter
+		 * ingress hook.
+		 */
+		skb->tc_skip_classify = 0;
+#endif
+		return SKB_NOT_DROPPED_YET;
 	}
 	dev_core_stats_rx_dropped_inc(dev);
 	kfree_skb_reason(skb, reason);

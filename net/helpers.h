@@ -49,6 +49,9 @@ const void *rnet_skb_header_pointer(const struct sk_buff *skb, int offset, int l
 				    void *buffer);
 u16 rnet_skb_protocol(const struct sk_buff *skb);
 bool rnet_skb_vlan_tag_present(const struct sk_buff *skb);
+const void *rnet_skb_eth_frame(const struct sk_buff *skb, void *buf, unsigned int max,
+			       unsigned int *len);
+void rnet_dev_addr(const struct net_device *dev, u8 *out);
 struct nlattr *rnet_nla_nest_start(struct sk_buff *skb, int attrtype);
 void rnet_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
 void rnet_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);

@@ -295,6 +295,8 @@ impl<'a, T: LinkOps> NewLink<'a, T> {
             peer: peer.dev,
             rtnl: self.rtnl,
             registered,
+            registered_flag: self.registered,
+            extack: self.extack,
         })
     }
 }
@@ -309,6 +311,25 @@ pub struct NewPair<'a, T: LinkOps> {
     pub rtnl: Rtnl,
     /// What `newlink` returns.
     pub registered: Registered,
+    registered_flag: &'a Cell<bool>,
+    /// Where to report errors.
+    pub extack: ExtAck<'a>,
+}
+
+impl<T: LinkOps> NewPair<'_, T> {
+    /// Undoes the creation, as veth's error path does: unregisters both devices and returns
+    /// `err` for `newlink` to fail with (rtnl frees the device once it is unregistered).
+    /// Neither device may hold a reference to the other any more.
+    pub fn abort(self, err: Error) -> Error {
+        // SAFETY: under RTNL in `newlink`; both devices were registered by this request, so
+        // unregistering them is ours to do, and nothing of the driver still refers to them.
+        unsafe {
+            bindings::unregister_netdevice_queue(self.dev.as_raw(), ptr::null_mut());
+            bindings::unregister_netdevice_queue(self.peer.as_raw(), ptr::null_mut());
+        }
+        self.registered_flag.set(false);
+        err
+    }
 }
 
 /// A registered peer of a link being created; unregistered again if dropped before

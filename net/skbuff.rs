@@ -56,7 +56,9 @@ impl SkBuff {
 
     /// Prepares a transmitted packet to be received by `to` (`__dev_forward_skb`): checks `to`
     /// is up and the packet fits its MTU, scrubs it if it crosses network namespaces and sets
-    /// its protocol. A packet that cannot be forwarded is freed with its reason
+    /// its protocol. It is classified again on `to`: a mark left by IFB (`tc_skip_classify`)
+    /// is cleared, or `to` would skip tc ingress and its netfilter ingress hooks for it.
+    /// A packet that cannot be forwarded is freed with its reason
     /// ([`DropReason::DEV_READY`], [`DropReason::PKT_TOO_BIG`]) and counted in `to`'s
     /// `rx_dropped`.
     pub fn forward_to(self, to: &NetDevice) -> Result<SkBuff, DropReason> {
@@ -202,6 +204,26 @@ impl<'a> Packet<'a> {
     /// Whether the packet has no data.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The frame from its Ethernet header on, at most `buf.len()` bytes: read in place when
+    /// they are linear, else copied into `buf`. `None` if the MAC header is not right before
+    /// the network header (the data start).
+    pub fn ethernet_frame<'b>(&'b self, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        let max = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        let mut len: u32 = 0;
+        // SAFETY: valid skb (type invariant); `buf` has room for `max` bytes and `len` is a
+        // valid place for the count.
+        let p = unsafe {
+            bindings::rnet_skb_eth_frame(self.skb, buf.as_mut_ptr().cast(), max, &mut len)
+        };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` is either `buf` (exclusively borrowed for `'b`) or the skb's linear
+        // data, unchanged for `'a` (type invariant), which outlives `'b`; `len <= max` bytes
+        // of it are readable.
+        Some(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len as usize) })
     }
 
     /// Copies `N` bytes at `offset` from the data start (`skb_header_pointer`), if the packet

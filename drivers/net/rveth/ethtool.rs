@@ -8,7 +8,7 @@ use crate::net::{
     rcu,
     rtnl::Rtnl,
 };
-use crate::{guard::DROP_NAMES, Rveth};
+use crate::{classify::CLASS_NAMES, Rveth};
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::{c_str, prelude::*};
 
@@ -39,7 +39,7 @@ impl EthtoolOps for Rveth {
             format_args!("needed_headroom"),
             u64::from(dev.needed_headroom()),
         );
-        for (name, n) in DROP_NAMES.iter().zip(private.guard.drops.read()) {
+        for (name, n) in CLASS_NAMES.iter().zip(private.guard.drops.read()) {
             out.stat(format_args!("guard_drop_{name}"), n);
         }
         for (i, q) in private.txqs.iter().enumerate() {

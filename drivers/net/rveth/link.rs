@@ -11,7 +11,10 @@ use crate::net::{
 };
 use crate::{
     guard::{self, Guard},
-    uapi::{__IFLA_RVETH_MAX, IFLA_RVETH_GUARD, IFLA_RVETH_PEER, IFLA_RVETH_PEER_GUARD},
+    uapi::{
+        __IFLA_RVETH_MAX, IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_OPTS, IFLA_RVETH_PEER,
+        IFLA_RVETH_PEER_GUARD, IFLA_RVETH_PEER_GUARD_OPTS,
+    },
     Rveth,
 };
 use kernel::{c_str, prelude::*};
@@ -21,11 +24,19 @@ pub(crate) const MIN_MTU: u32 = ETH_MIN_MTU;
 /// Largest MTU, as veth.
 pub(crate) const MAX_MTU: u32 = ETH_MAX_MTU;
 
+/// The guard attributes of each end: (list, options), this device's first.
+const GUARD_ATTRS: [(u32, u32); 2] = [
+    (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_OPTS),
+    (IFLA_RVETH_PEER_GUARD, IFLA_RVETH_PEER_GUARD_OPTS),
+];
+
 /// How each `IFLA_INFO_DATA` attribute is checked, indexed by type: one entry per attribute
 /// of include/uapi/linux/rveth.h (the length fails the build when the header gains one).
 const POLICY: [Policy; __IFLA_RVETH_MAX as usize] = [
     Policy::unspec(),
     Policy::min_len(Policy::IFINFOMSG_LEN),
+    Policy::nested(),
+    Policy::nested(),
     Policy::nested(),
     Policy::nested(),
 ];
@@ -61,7 +72,7 @@ fn one_queue_unless_given(dev: &mut DeviceSetup<'_>, (tx, rx): (bool, bool)) -> 
 }
 
 /// Why a MAC address cannot be used, if it cannot.
-fn mac_problem(mac: &[u8]) -> Option<(&'static CStr, Error)> {
+pub(crate) fn mac_problem(mac: &[u8]) -> Option<(&'static CStr, Error)> {
     if mac.len() != 6 {
         return Some((c_str!("rveth: MAC address must be 6 bytes"), EINVAL));
     }
@@ -133,23 +144,18 @@ impl LinkOps for Rveth {
 
     fn validate(tb: &Attrs<'_>, data: &Attrs<'_>, extack: &ExtAck<'_>) -> Result {
         validate_link(tb, extack)?;
-        for ty in [IFLA_RVETH_GUARD, IFLA_RVETH_PEER_GUARD] {
-            if let Some(nest) = data.get(ty) {
-                guard::validate(nest, extack)?;
-            }
+        for (list, opts) in GUARD_ATTRS {
+            guard::parse_change(data.get(list), data.get(opts), extack)?;
         }
         Ok(())
     }
 
     fn newlink(mut link: NewLink<'_, Self>) -> Result<Registered> {
         // Everything that can fail for lack of memory happens before registration.
-        let guards = [IFLA_RVETH_GUARD, IFLA_RVETH_PEER_GUARD].map(|ty| {
-            link.data()
-                .get(ty)
-                .map_or(Ok(None), |nest| guard::parse(nest, link.extack()))
-        });
-        let [own_guard, peer_guard] = guards;
-        let (own_guard, peer_guard) = (own_guard?, peer_guard?);
+        let data = link.data();
+        let [own, peer_change] = GUARD_ATTRS
+            .map(|(list, opts)| guard::parse_change(data.get(list), data.get(opts), link.extack()));
+        let (own, peer_change) = (own?, peer_change?);
         let given = queues_given(link.tb());
         one_queue_unless_given(&mut link.setup(), given)?;
         let peer = link.create_peer(
@@ -160,17 +166,18 @@ impl LinkOps for Rveth {
         )?;
         let pair = link.register_with_peer(peer)?;
         pair.dev.carrier_off();
-        pair.dev.private().peer.set(Some(pair.peer), &pair.rtnl);
-        pair.peer.private().peer.set(Some(pair.dev), &pair.rtnl);
-        // If a hook cannot be registered now, the list stays and `open` retries: the device
-        // does not come up unguarded.
-        for (dev, list) in [(pair.dev, own_guard), (pair.peer, peer_guard)] {
-            if let Some(list) = list {
-                if Guard::set(dev, Some(list), &pair.rtnl).is_err() {
-                    pr_warn!("rveth: guard hook not registered yet; the device stays down\n");
-                }
+        // Fail closed: a guard that cannot be enforced fails the creation (both ends are
+        // unregistered again) rather than leave a device that would pass traffic unguarded.
+        for (dev, other, change) in [
+            (pair.dev, pair.peer, own),
+            (pair.peer, pair.dev, peer_change),
+        ] {
+            if let Err(e) = Guard::apply(dev, other, change, &pair.extack, &pair.rtnl) {
+                return Err(pair.abort(e));
             }
         }
+        pair.dev.private().peer.set(Some(pair.peer), &pair.rtnl);
+        pair.peer.private().peer.set(Some(pair.dev), &pair.rtnl);
         Ok(pair.registered)
     }
 
@@ -181,30 +188,38 @@ impl LinkOps for Rveth {
         extack: &ExtAck<'_>,
         rtnl: &Rtnl,
     ) -> Result {
-        for ty in [IFLA_RVETH_PEER, IFLA_RVETH_PEER_GUARD] {
+        for ty in [
+            IFLA_RVETH_PEER,
+            IFLA_RVETH_PEER_GUARD,
+            IFLA_RVETH_PEER_GUARD_OPTS,
+        ] {
             if let Some(a) = data.get(ty) {
                 extack.message_attr(c_str!("rveth: the peer can only be given at creation"), a);
                 return Err(errno::eopnotsupp());
             }
         }
-        if let Some(nest) = data.get(IFLA_RVETH_GUARD) {
-            let list = guard::parse(nest, extack)?;
-            Guard::set(dev, list, rtnl)?;
+        // Everything is read and checked before anything changes.
+        let change = guard::parse_change(
+            data.get(IFLA_RVETH_GUARD),
+            data.get(IFLA_RVETH_GUARD_OPTS),
+            extack,
+        )?;
+        if change.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let Some(peer) = dev.private().peer.get_rtnl(rtnl) else {
+            extack.message(c_str!("rveth: the device has no peer"));
+            return Err(errno::enotconn());
+        };
+        Guard::apply(dev, peer, change, extack, rtnl)
     }
 
-    const INFO_SIZE: usize = guard::NEST_SIZE;
+    const INFO_SIZE: usize = guard::INFO_SIZE;
 
     fn fill_info(dev: &Device<Self>, out: &mut MsgWriter<'_>) -> Result<(), NoRoom> {
-        let rcu = crate::net::rcu::Guard::new();
-        let list = dev.private().guard.list(&rcu);
-        out.nest(IFLA_RVETH_GUARD as u16, |out| {
-            for p in list.map_or(&[][..], |l| l.prefixes()) {
-                out.put(guard::PREFIX_ATTR, &p.to_wire())?;
-            }
-            Ok(())
-        })
+        dev.private()
+            .guard
+            .fill(IFLA_RVETH_GUARD as u16, IFLA_RVETH_GUARD_OPTS as u16, out)
     }
 
     fn dellink(dev: &Device<Self>, batch: &mut UnregisterBatch<'_>) {

@@ -11,7 +11,8 @@ use crate::net::{
     rcu,
 };
 use crate::{
-    guard::{Drops, DROP_NAMES},
+    classify::{CLASSES, CLASS_NAMES},
+    guard::Drops,
     Rveth,
 };
 use core::fmt::Write;
@@ -50,8 +51,8 @@ pub(crate) struct ProcRveth;
 
 impl NetProcShow for ProcRveth {
     fn show(net: &Net, out: &mut SeqWriter<'_>) -> Result {
-        let _ = write!(out, "device ifindex peer_ifindex prefixes");
-        for name in DROP_NAMES {
+        let _ = write!(out, "device ifindex peer_ifindex prefixes guard hooked");
+        for name in CLASS_NAMES {
             let _ = write!(out, " drop_{name}");
         }
         let _ = writeln!(out);
@@ -63,22 +64,32 @@ impl NetProcShow for ProcRveth {
             let private = dev.private();
             let peer = private.peer.get(&rcu).map_or(0, |p| p.ifindex());
             let guard = &private.guard;
-            let prefixes = guard.list(&rcu).map_or(0, |l| l.prefixes().len());
+            let config = guard.config(&rcu).filter(|c| c.is_on());
+            let prefixes = config.map_or(0, |c| c.prefixes().len());
+            let state = match config {
+                None => "off",
+                Some(_) if prefixes == 0 => "deny",
+                Some(_) => "on",
+            };
             let _ = write!(
                 out,
-                "{} {} {} {}",
+                "{} {} {} {} {} {}",
                 dev.name(),
                 dev.ifindex(),
                 peer,
-                prefixes
+                prefixes,
+                state,
+                u8::from(guard.is_hooked())
             );
             for n in guard.drops.read() {
                 let _ = write!(out, " {n}");
             }
             let _ = writeln!(out);
         }
-        let totals = RVETH_NET.with(net, |s| s.drops.read()).unwrap_or([0; 4]);
-        let _ = write!(out, "total - - -");
+        let totals = RVETH_NET
+            .with(net, |s| s.drops.read())
+            .unwrap_or([0; CLASSES]);
+        let _ = write!(out, "total - - - - -");
         for n in totals {
             let _ = write!(out, " {n}");
         }

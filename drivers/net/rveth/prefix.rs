@@ -100,6 +100,15 @@ impl Prefix {
         Ok(p)
     }
 
+    /// A prefix from known-good parts (constants and tests); `addr` has no host bits set.
+    pub(crate) const fn from_parts(v6: bool, len: u8, addr: [u8; 16]) -> Prefix {
+        Prefix {
+            family: if v6 { Family::V6 } else { Family::V4 },
+            len,
+            addr,
+        }
+    }
+
     /// The wire format, as `fill_info` reports it.
     pub(crate) fn to_wire(self) -> [u8; WIRE_LEN] {
         let mut w = [0u8; WIRE_LEN];

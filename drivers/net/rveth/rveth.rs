@@ -11,6 +11,7 @@
 #[path = "../../../net/mod.rs"]
 pub mod net;
 
+mod classify;
 mod device;
 mod ethtool;
 mod guard;

@@ -23,6 +23,12 @@ enum {
 	/* Same format as IFLA_RVETH_GUARD, for the peer; only on creation (change the peer's
 	 * guard later with changelink on the peer itself). */
 	IFLA_RVETH_PEER_GUARD,
+	/* Nested IFLA_RVETH_GUARD_MAC_MODE/_MAC/_DHCP/_TUNNELS: the guard's options. On newlink
+	 * and changelink; an absent option keeps its value (defaults: peer, dhcp on, tunnels
+	 * off). fill_info always reports all of them (_MAC unless the mode is any). */
+	IFLA_RVETH_GUARD_OPTS,
+	/* Same format as IFLA_RVETH_GUARD_OPTS, for the peer; only on creation. */
+	IFLA_RVETH_PEER_GUARD_OPTS,
 	__IFLA_RVETH_MAX
 };
 #define IFLA_RVETH_MAX (__IFLA_RVETH_MAX - 1)
@@ -30,7 +36,24 @@ enum {
 enum {
 	IFLA_RVETH_GUARD_UNSPEC,
 	IFLA_RVETH_GUARD_PREFIX,	/* struct rveth_prefix */
+	IFLA_RVETH_GUARD_DENY,		/* flag: guarded with no prefix; not with prefixes */
 	__IFLA_RVETH_GUARD_MAX
+};
+
+enum {
+	IFLA_RVETH_GUARD_OPT_UNSPEC,
+	IFLA_RVETH_GUARD_MAC_MODE,	/* u8, enum rveth_guard_mac_mode */
+	IFLA_RVETH_GUARD_MAC,		/* 6 bytes, unicast: the bound MAC (implies mode fixed) */
+	IFLA_RVETH_GUARD_DHCP,		/* u8 0/1: DHCPv4/DHCPv6 client messages allowed */
+	IFLA_RVETH_GUARD_TUNNELS,	/* u8 0/1: IPIP, 6in4/sit, GRE allowed */
+	__IFLA_RVETH_GUARD_OPT_MAX
+};
+
+enum rveth_guard_mac_mode {
+	RVETH_GUARD_MAC_PEER,	/* the peer's address when the guard is set (re-read on every
+				 * guard change) */
+	RVETH_GUARD_MAC_FIXED,	/* IFLA_RVETH_GUARD_MAC */
+	RVETH_GUARD_MAC_ANY,	/* any unicast source; ARP/ND/DHCP must repeat it */
 };
 
 /* One allowed source prefix. Rejected (EINVAL + extack message): a family other than
@@ -47,18 +70,29 @@ struct rveth_prefix {
 #define RVETH_GUARD_MAX 64
 
 /*
- * What a guarded device lets in (packets its peer sent; netfilter NF_NETDEV_INGRESS hook,
- * so it holds before a bridge or the IP layer sees the packet, and before conntrack):
- *  - IPv4 whose source address lies in an allowed IPv4 prefix;
- *  - ARP (Ethernet/IPv4) whose sender protocol address lies in an allowed IPv4 prefix
- *    (0.0.0.0 is let through as sender of an ARP probe, RFC 5227);
- *  - IPv6 whose source lies in an allowed IPv6 prefix. Link-local sources (fe80::/10) pass
- *    only when a listed prefix covers them. The unspecified source :: passes only for
- *    duplicate address detection: ICMPv6 Neighbour Solicitation, and MLDv2 Reports (RFC 3810
- *    5.2.13), possibly behind a hop-by-hop options header;
- *  - nothing else: other EtherTypes (VLAN-tagged frames included) are dropped.
- * Drops are counted per device (ethtool -S: guard_drop_ipv4/ipv6/arp/other) and per network
- * namespace (/proc/net/rveth).
+ * The guard (port security) on what a device receives from its peer: a netfilter
+ * NF_NETDEV_INGRESS hook on the device, after generic XDP, packet taps and tc ingress, before
+ * a bridge, the IP layer and conntrack. It is on when a list or DENY is set. Then every frame:
+ *  - Ethernet source = the bound MAC (never multicast or zero); VLAN-tagged frames dropped;
+ *  - ARP: Ethernet/IPv4, request or reply, sender MAC = bound MAC, sender IP owned or
+ *    0.0.0.0 (RFC 5227 probe); RARP dropped;
+ *  - IPv4: source owned; DHCPv4 client messages (UDP 68->67, BOOTREQUEST, chaddr = bound
+ *    MAC, from 0.0.0.0 to 255.255.255.255 or from an owned address) pass when DHCP is on;
+ *    anything from or to the DHCP server/client ports otherwise is dropped;
+ *  - IPv6: source owned, where the EUI-64 link-local address of the bound MAC is owned
+ *    implicitly; from :: only DAD (NS to the target's solicited-node group, no source
+ *    link-layer option), RS without a source link-layer option, and MLDv2 reports;
+ *    NS/RS from an owned address; NA from an owned address for an owned target; every
+ *    source/target link-layer option must carry the bound MAC; fragmented ND dropped;
+ *    RA and Redirect always dropped; DHCPv6 client messages (link-local:546 ->
+ *    ff02::1:2:547) pass when DHCP is on; server and relay messages are dropped;
+ *  - IPIP, IPv6-in-IP (sit/6in4) and GRE are dropped unless tunnels are on;
+ *  - anything else (other EtherTypes) is dropped.
+ * Drops are counted per class (mac, arp, nd, ra, dhcp, tunnel, ipv4, ipv6, other) per device
+ * (ethtool -S guard_drop_<class>) and per network namespace (/proc/net/rveth); the kernel
+ * reports them as SKB_DROP_REASON_NETFILTER_DROP.
+ * A device whose guard hook cannot be registered is not created (newlink fails) and does
+ * not come up (open fails): the guard fails closed.
  */
 
 #endif /* _UAPI_LINUX_RVETH_H */
