@@ -102,8 +102,10 @@ def test_help(libdir):
     p = run_ip(libdir, "link", "help", "rveth")
     assert p.returncode == 0
     assert p.stdout.startswith("Usage: ip link add [ name ] NAME [ OPTIONS ] type rveth")
-    assert "peer [ [ name ] PEER ] [ guard GUARD ]" in p.stdout
-    assert "GUARD := { PREFIX[,PREFIX...] | none }" in p.stdout
+    assert "peer [ [ name ] PEER ] [ GUARD_OPTS ]" in p.stdout
+    assert "GUARD := { PREFIX[,PREFIX...] | deny | none }" in p.stdout
+    assert "[ guard-mac { peer | LLADDR | any } ]" in p.stdout
+    assert "[ guard-dhcp { on | off } ] [ guard-tunnels { on | off } ]" in p.stdout
 
 
 def test_create_request_matches_veth_layout(libdir):
@@ -137,6 +139,37 @@ def test_create_request_matches_veth_layout(libdir):
 
 def info_data(msg):
     return attrs(attrs(attrs(msg[32:])[IFLA_LINKINFO])[IFLA_INFO_DATA])
+
+
+def test_guard_option_words_are_encoded(libdir):
+    data = info_data(sent_newlink(
+        libdir, "link", "add", "A", "type", "rveth", "guard", "deny", "guard-mac",
+        "02:00:00:00:00:07", "guard-dhcp", "off", "guard-tunnels", "on", "peer", "name", "B",
+        "guard-mac", "any", "guard", "10.0.0.0/24"))
+    assert data[IFLA_RVETH_GUARD] == DENY
+    assert attrs(data[IFLA_RVETH_GUARD_OPTS]) == {1: b"\x01", 2: MAC7, 3: b"\0", 4: b"\x01"}
+    assert attrs(data[IFLA_RVETH_PEER_GUARD_OPTS]) == {1: b"\x02"}
+    assert data[IFLA_RVETH_PEER_GUARD] == V4
+    # Options alone leave the list out (unchanged).
+    data = info_data(sent_newlink(libdir, "link", "add", "A", "type", "rveth",
+                                  "guard-mac", "peer"))
+    assert set(data) == {IFLA_RVETH_GUARD_OPTS}
+
+
+@pytest.mark.parametrize("args,err", [
+    (["guard-mac", "01:00:5e:00:00:01"],
+     'Error: argument "01:00:5e:00:00:01" is wrong: the guard MAC must be unicast and '
+     'non-zero\n'),
+    (["guard-dhcp", "maybe"], 'Error: argument "maybe" is wrong: expected "on" or "off"\n'),
+    (["guard-tunnels", "on", "guard-tunnels", "off"],
+     'Error: duplicate "guard-tunnels": "off" is the second value.\n'),
+    (["guard", "deny,10.0.0.0/8"],
+     'Error: argument "deny,10.0.0.0/8" is wrong: "deny" cannot be combined with prefixes\n'),
+    (["guard-mac"], 'Command line is not complete. Try option "help"\n'),
+])
+def test_guard_option_errors(libdir, args, err):
+    p = run_ip(libdir, "link", "add", "A", "type", "rveth", *args)
+    assert p.returncode != 0 and p.stderr == err, p.stderr
 
 
 def test_bare_peer_name_and_a_name_spelled_guard(libdir):
@@ -216,6 +249,22 @@ def guard_nest(payload):
     return struct.pack("=HH", 4 + len(payload), IFLA_RVETH_GUARD) + payload
 
 
+IFLA_RVETH_GUARD_OPTS, IFLA_RVETH_PEER_GUARD_OPTS = 4, 5
+DENY = struct.pack("=HH", 4, 2)
+
+
+def opts_nest(mode, mac=None, dhcp=1, tunnels=0):
+    def a(t, p):
+        raw = struct.pack("=HH", 4 + len(p), t) + p
+        return raw + b"\0" * (-len(raw) % 4)
+    payload = a(1, bytes([mode])) + (a(2, mac) if mac else b"") + a(3, bytes([dhcp])) \
+        + a(4, bytes([tunnels]))
+    return struct.pack("=HH", 4 + len(payload), IFLA_RVETH_GUARD_OPTS) + payload
+
+
+MAC7 = bytes([2, 0, 0, 0, 0, 7])
+
+
 @pytest.mark.parametrize("data,line", [
     (guard_nest(V4 + V6), "    rveth guard 10.0.0.0/24,2001:db8::/64 "),
     (guard_nest(prefix(2, 32, bytes([192, 0, 2, 7]))), "    rveth guard 192.0.2.7/32 "),
@@ -224,6 +273,14 @@ def guard_nest(payload):
     (None, "    rveth "),  # no IFLA_INFO_DATA at all
     (guard_nest(prefix(7, 8, b"") + V4), "    rveth guard ?,10.0.0.0/24 "),  # bad family
     (guard_nest(V4[:-4]), "    rveth guard ? "),  # truncated entry
+    (guard_nest(V4) + opts_nest(0, MAC7),
+     "    rveth guard 10.0.0.0/24 guard-mac peer(02:00:00:00:00:07) guard-dhcp on "
+     "guard-tunnels off "),
+    (guard_nest(DENY) + opts_nest(1, MAC7, dhcp=0, tunnels=1),
+     "    rveth guard deny guard-mac 02:00:00:00:00:07 guard-dhcp off guard-tunnels on "),
+    (guard_nest(V4) + opts_nest(2), "    rveth guard 10.0.0.0/24 guard-mac any guard-dhcp on "
+     "guard-tunnels off "),
+    (guard_nest(b"") + opts_nest(0, MAC7), "    rveth "),  # off: options not shown
 ])
 def test_ip_d_link_prints_the_guard(libdir, tmp_path, data, line):
     p = run_ip(libdir, "-d", "monitor", "file", newlink_file(tmp_path, data))

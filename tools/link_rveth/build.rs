@@ -25,7 +25,7 @@ fn main() {
             "--allowlist-var",
             "IFLA_RVETH_.*|__IFLA_RVETH_.*|RVETH_.*|AF_INET6?",
         ])
-        .args(["--allowlist-type", "rveth_prefix"])
+        .args(["--allowlist-type", "rveth_prefix|rveth_guard_mac_mode"])
         .arg("-o")
         .arg(&out)
         .arg("--")

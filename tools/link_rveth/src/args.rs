@@ -1,33 +1,44 @@
 //! What follows `type rveth` on the command line, sorted into our options and the peer's
 //! `ip link add` options (those go to iproute2's own iplink_parse, as veth does).
 
-use crate::guard::{self, Prefix};
+use crate::guard::{self, List, Opts};
 
 pub const USAGE: &str = "\
-Usage: ip link add [ name ] NAME [ OPTIONS ] type rveth [ guard GUARD ]
-                   [ peer [ [ name ] PEER ] [ guard GUARD ] [ OPTIONS ] ]
-       ip link set [ dev ] NAME type rveth guard GUARD
+Usage: ip link add [ name ] NAME [ OPTIONS ] type rveth [ GUARD_OPTS ]
+                   [ peer [ [ name ] PEER ] [ GUARD_OPTS ] [ OPTIONS ] ]
+       ip link set [ dev ] NAME type rveth GUARD_OPTS
        ip -d link show [ dev ] NAME
 
-GUARD := { PREFIX[,PREFIX...] | none }
+GUARD_OPTS := [ guard GUARD ] [ guard-mac { peer | LLADDR | any } ]
+              [ guard-dhcp { on | off } ] [ guard-tunnels { on | off } ]
+GUARD := { PREFIX[,PREFIX...] | deny | none }
 PREFIX := { IPv4ADDR | IPv6ADDR }[/PREFIXLEN]
 OPTIONS := the options of \"ip link add\" (address LLADDR, mtu MTU, netns { PID | NAME },
            numtxqueues N, numrxqueues N, txqueuelen N, index IDX, group GROUP...): \"ip link help\"
 
-The guard lists the source prefixes a device accepts from its peer; \"none\" turns it off.
-The peer's guard can only be given at creation; change it later on the peer itself.
+The guard is port security on what a device receives from its peer: the source prefixes
+the peer owns (\"deny\": none, \"none\": guard off), the MAC it must send from (default: the
+peer's address when the guard is set), DHCP clients (default on) and IPIP/sit/GRE tunnels
+(default off). The peer's guard can only be given at creation; change it later on the peer.
 ";
+
+/// The guard words of one end.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct GuardPlan {
+    pub list: Option<List>,
+    pub opts: Opts,
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Peer {
     /// Indexes (into argv) of the arguments handed to iplink_parse.
     pub args: Vec<usize>,
-    pub guard: Option<Vec<Prefix>>,
+    pub guard: GuardPlan,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Plan {
-    pub guard: Option<Vec<Prefix>>,
+    pub guard: GuardPlan,
     pub peer: Option<Peer>,
 }
 
@@ -115,19 +126,39 @@ const PEER_VALUE_KEYWORDS: &[&str] = &[
     "parentdev",
 ];
 
-fn guard_value(
-    args: &[&str],
-    i: usize,
-    seen: &Option<Vec<Prefix>>,
-) -> Result<Vec<Prefix>, ArgError> {
-    let v = args.get(i + 1).ok_or(ArgError::Incomplete)?;
-    if seen.is_some() {
-        return Err(ArgError::Duplicate("guard", (*v).to_string()));
+/// Our words that take one value.
+const GUARD_WORDS: [&str; 4] = ["guard", "guard-mac", "guard-dhcp", "guard-tunnels"];
+
+fn set_once<T>(
+    slot: &mut Option<T>,
+    key: &'static str,
+    v: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<(), ArgError> {
+    if slot.is_some() {
+        return Err(ArgError::Duplicate(key, v.to_string()));
     }
-    guard::parse_list(v).map_err(|why| ArgError::Invalid {
-        arg: (*v).to_string(),
+    *slot = Some(parse(v).map_err(|why| ArgError::Invalid {
+        arg: v.to_string(),
         why,
-    })
+    })?);
+    Ok(())
+}
+
+/// Takes the guard word at `args[i]` and its value into `plan`.
+fn guard_word(args: &[&str], i: usize, plan: &mut GuardPlan) -> Result<(), ArgError> {
+    let v = args.get(i + 1).ok_or(ArgError::Incomplete)?;
+    match args[i] {
+        "guard" => set_once(&mut plan.list, "guard", v, guard::parse_guard),
+        "guard-mac" => set_once(&mut plan.opts.mac, "guard-mac", v, guard::parse_mac),
+        "guard-dhcp" => set_once(&mut plan.opts.dhcp, "guard-dhcp", v, guard::parse_on_off),
+        _ => set_once(
+            &mut plan.opts.tunnels,
+            "guard-tunnels",
+            v,
+            guard::parse_on_off,
+        ),
+    }
 }
 
 /// Sorts `args` (everything after `type rveth`); `create` is NLM_F_CREATE (ip link add).
@@ -136,8 +167,8 @@ pub fn parse(args: &[&str], create: bool) -> Result<Plan, ArgError> {
     let mut i = 0;
     while i < args.len() {
         let a = args[i];
-        if a == "guard" {
-            plan.guard = Some(guard_value(args, i, &plan.guard)?);
+        if GUARD_WORDS.contains(&a) {
+            guard_word(args, i, &mut plan.guard)?;
             i += 2;
         } else if a == "peer" {
             if !create {
@@ -154,18 +185,19 @@ pub fn parse(args: &[&str], create: bool) -> Result<Plan, ArgError> {
     Ok(plan)
 }
 
-/// Everything after `peer` is the peer's; `guard GUARD` is taken out, the rest kept in order.
+/// Everything after `peer` is the peer's; the guard words are taken out, the rest kept in
+/// order.
 fn parse_peer(args: &[&str], start: usize) -> Result<Peer, ArgError> {
     let mut peer = Peer {
         args: Vec::new(),
-        guard: None,
+        guard: GuardPlan::default(),
     };
     let mut after_keyword = false;
     let mut i = start;
     while i < args.len() {
         let a = args[i];
-        if a == "guard" && !after_keyword {
-            peer.guard = Some(guard_value(args, i, &peer.guard)?);
+        if GUARD_WORDS.contains(&a) && !after_keyword {
+            guard_word(args, i, &mut peer.guard)?;
             i += 2;
             continue;
         }
@@ -192,20 +224,24 @@ mod tests {
             true,
         )
         .unwrap();
-        assert_eq!(plan.guard.unwrap().len(), 1);
+        assert!(matches!(plan.guard.list, Some(List::Prefixes(ref l)) if l.len() == 1));
         let peer = plan.peer.unwrap();
         assert_eq!(peer.args, vec![3, 4, 5, 6, 9, 10]);
-        assert_eq!(peer.guard.unwrap()[0].to_string(), "::/0");
+        let Some(List::Prefixes(l)) = peer.guard.list else {
+            panic!("no peer list")
+        };
+        assert_eq!(l[0].to_string(), "::/0");
     }
 
     #[test]
     fn guard_none_and_set() {
-        assert_eq!(p("guard none", false).unwrap().guard, Some(vec![]));
+        assert_eq!(p("guard none", false).unwrap().guard.list, Some(List::Off));
+        assert_eq!(p("guard deny", false).unwrap().guard.list, Some(List::Deny));
         assert_eq!(
             p("peer", true).unwrap().peer,
             Some(Peer {
                 args: vec![],
-                guard: None
+                guard: GuardPlan::default()
             })
         );
     }
@@ -217,9 +253,48 @@ mod tests {
             plan.peer.unwrap(),
             Peer {
                 args: vec![1, 2, 3, 4],
-                guard: None
+                guard: GuardPlan::default()
             }
         );
+    }
+
+    #[test]
+    fn guard_option_words() {
+        let plan = p(
+            "guard-mac 02:00:00:00:00:07 guard-dhcp off guard-tunnels on peer name B guard deny guard-mac any mtu 1400",
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.guard.opts,
+            Opts {
+                mac: Some(guard::MacWord::Fixed([2, 0, 0, 0, 0, 7])),
+                dhcp: Some(false),
+                tunnels: Some(true),
+            }
+        );
+        assert_eq!(plan.guard.list, None);
+        let peer = plan.peer.unwrap();
+        assert_eq!(peer.guard.list, Some(List::Deny));
+        assert_eq!(peer.guard.opts.mac, Some(guard::MacWord::Any));
+        assert_eq!(peer.args, vec![7, 8, 13, 14]);
+        assert_eq!(
+            p("guard-dhcp off guard-dhcp on", false),
+            Err(ArgError::Duplicate("guard-dhcp", "on".into()))
+        );
+        assert_eq!(p("guard-mac", false), Err(ArgError::Incomplete));
+        let msg = p("guard-tunnels yes", false).unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "Error: argument \"yes\" is wrong: expected \"on\" or \"off\"\n"
+        );
+        let msg = p("guard-mac 01:00:5e:00:00:01", false)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("unicast"), "{msg}");
+        // A value spelled like our word stays the peer's.
+        let plan = p("peer alias guard-dhcp", true).unwrap();
+        assert_eq!(plan.peer.unwrap().args, vec![1, 2]);
     }
 
     #[test]

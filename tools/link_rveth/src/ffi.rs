@@ -81,6 +81,8 @@ type IsJsonContext = unsafe extern "C" fn() -> bool;
 type JsonArray = unsafe extern "C" fn(c_int, *const c_char);
 type PrintColorString =
     unsafe extern "C" fn(c_int, c_int, *const c_char, *const c_char, *const c_char) -> c_int;
+type PrintColorBool =
+    unsafe extern "C" fn(c_int, c_int, *const c_char, *const c_char, bool) -> c_int;
 
 pub struct Api {
     pub iplink_parse: IplinkParse,
@@ -91,6 +93,7 @@ pub struct Api {
     pub open_json_array: JsonArray,
     pub close_json_array: JsonArray,
     pub print_color_string: PrintColorString,
+    pub print_color_bool: PrintColorBool,
 }
 
 fn sym(name: &CStr) -> Result<*mut c_void, String> {
@@ -167,6 +170,7 @@ fn load() -> Result<Api, String> {
         open_json_array: resolve!(c"open_json_array", JsonArray),
         close_json_array: resolve!(c"close_json_array", JsonArray),
         print_color_string: resolve!(c"print_color_string", PrintColorString),
+        print_color_bool: resolve!(c"print_color_bool", PrintColorBool),
     })
 }
 

@@ -1,5 +1,6 @@
-//! The source guard list: `PREFIX[,PREFIX...]` or `none`, and its netlink form
-//! (include/uapi/linux/rveth.h: IFLA_RVETH_GUARD_PREFIX, struct rveth_prefix).
+//! The guard: the list `PREFIX[,PREFIX...]`, `deny` or `none`, the options `guard-mac`,
+//! `guard-dhcp`, `guard-tunnels`, and their netlink form (include/uapi/linux/rveth.h:
+//! IFLA_RVETH_GUARD_PREFIX/_DENY, struct rveth_prefix, IFLA_RVETH_GUARD_OPTS).
 
 use core::mem::{offset_of, size_of};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -7,6 +8,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::uapi::{self, rveth_prefix};
 
 pub const IFLA_RVETH_GUARD_PREFIX: u16 = uapi::IFLA_RVETH_GUARD_PREFIX as u16;
+pub const IFLA_RVETH_GUARD_DENY: u16 = uapi::IFLA_RVETH_GUARD_DENY as u16;
+pub const IFLA_RVETH_GUARD_MAC_MODE: u16 = uapi::IFLA_RVETH_GUARD_MAC_MODE as u16;
+pub const IFLA_RVETH_GUARD_MAC: u16 = uapi::IFLA_RVETH_GUARD_MAC as u16;
+pub const IFLA_RVETH_GUARD_DHCP: u16 = uapi::IFLA_RVETH_GUARD_DHCP as u16;
+pub const IFLA_RVETH_GUARD_TUNNELS: u16 = uapi::IFLA_RVETH_GUARD_TUNNELS as u16;
+const MAC_PEER: u8 = uapi::rveth_guard_mac_mode_RVETH_GUARD_MAC_PEER as u8;
+const MAC_FIXED: u8 = uapi::rveth_guard_mac_mode_RVETH_GUARD_MAC_FIXED as u8;
+const MAC_ANY: u8 = uapi::rveth_guard_mac_mode_RVETH_GUARD_MAC_ANY as u8;
 pub const PREFIX_LEN: usize = size_of::<rveth_prefix>();
 pub const GUARD_MAX: usize = uapi::RVETH_GUARD_MAX as usize;
 
@@ -110,7 +119,26 @@ pub fn parse_prefix(s: &str) -> Result<Prefix, String> {
     Ok(Prefix { addr, len })
 }
 
-/// `none` (an empty list: the guard is off) or `PREFIX[,PREFIX...]`.
+/// What `guard` sets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum List {
+    /// `none`: the guard is off.
+    Off,
+    /// `deny`: guarded, no address owned.
+    Deny,
+    Prefixes(Vec<Prefix>),
+}
+
+/// `none`, `deny` or `PREFIX[,PREFIX...]`.
+pub fn parse_guard(s: &str) -> Result<List, String> {
+    match s {
+        "none" => Ok(List::Off),
+        "deny" => Ok(List::Deny),
+        _ => parse_list(s).map(List::Prefixes),
+    }
+}
+
+/// `PREFIX[,PREFIX...]` (`none` is the empty list).
 pub fn parse_list(s: &str) -> Result<Vec<Prefix>, String> {
     if s == "none" {
         return Ok(Vec::new());
@@ -120,8 +148,8 @@ pub fn parse_list(s: &str) -> Result<Vec<Prefix>, String> {
         if item.is_empty() {
             return Err("empty prefix in the list".into());
         }
-        if item == "none" {
-            return Err("\"none\" cannot be combined with prefixes".into());
+        if item == "none" || item == "deny" {
+            return Err(format!("\"{item}\" cannot be combined with prefixes"));
         }
         out.push(parse_prefix(item)?);
     }
@@ -131,13 +159,174 @@ pub fn parse_list(s: &str) -> Result<Vec<Prefix>, String> {
     Ok(out)
 }
 
+fn put_attr(out: &mut Vec<u8>, ty: u16, payload: &[u8]) {
+    out.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
+    out.extend_from_slice(&ty.to_ne_bytes());
+    out.extend_from_slice(payload);
+    out.resize((out.len() + 3) & !3, 0);
+}
+
 /// The payload of an IFLA_RVETH_GUARD nest: one attribute per prefix.
 pub fn encode_list(list: &[Prefix]) -> Vec<u8> {
     let mut out = Vec::with_capacity(list.len() * (4 + PREFIX_LEN));
     for p in list {
-        out.extend_from_slice(&((4 + PREFIX_LEN) as u16).to_ne_bytes());
-        out.extend_from_slice(&IFLA_RVETH_GUARD_PREFIX.to_ne_bytes());
-        out.extend_from_slice(&p.encode());
+        put_attr(&mut out, IFLA_RVETH_GUARD_PREFIX, &p.encode());
+    }
+    out
+}
+
+/// The payload of an IFLA_RVETH_GUARD nest for `guard`.
+pub fn encode_guard(list: &List) -> Vec<u8> {
+    match list {
+        List::Off => Vec::new(),
+        List::Deny => {
+            let mut out = Vec::new();
+            put_attr(&mut out, IFLA_RVETH_GUARD_DENY, &[]);
+            out
+        }
+        List::Prefixes(p) => encode_list(p),
+    }
+}
+
+/// `guard-mac`: the peer's address, a given one, or any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MacWord {
+    Peer,
+    Fixed([u8; 6]),
+    Any,
+}
+
+/// The guard options given on the command line; `None` keeps the kernel's value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Opts {
+    pub mac: Option<MacWord>,
+    pub dhcp: Option<bool>,
+    pub tunnels: Option<bool>,
+}
+
+impl Opts {
+    pub fn is_empty(&self) -> bool {
+        *self == Opts::default()
+    }
+}
+
+/// `peer`, `any` or a unicast `xx:xx:xx:xx:xx:xx`.
+pub fn parse_mac(s: &str) -> Result<MacWord, String> {
+    match s {
+        "peer" => return Ok(MacWord::Peer),
+        "any" => return Ok(MacWord::Any),
+        _ => {}
+    }
+    let parts: Vec<&str> = s.split(':').collect();
+    let mut mac = [0u8; 6];
+    if parts.len() != 6 {
+        return Err("expected \"peer\", \"any\" or a MAC address xx:xx:xx:xx:xx:xx".into());
+    }
+    for (m, p) in mac.iter_mut().zip(&parts) {
+        if p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("expected \"peer\", \"any\" or a MAC address xx:xx:xx:xx:xx:xx".into());
+        }
+        *m = u8::from_str_radix(p, 16).map_err(|e| e.to_string())?;
+    }
+    if mac[0] & 1 != 0 || mac == [0; 6] {
+        return Err("the guard MAC must be unicast and non-zero".into());
+    }
+    Ok(MacWord::Fixed(mac))
+}
+
+/// `on` or `off`, as iproute2's parse_on_off.
+pub fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("expected \"on\" or \"off\"".into()),
+    }
+}
+
+/// The payload of an IFLA_RVETH_GUARD_OPTS nest.
+pub fn encode_opts(o: &Opts) -> Vec<u8> {
+    let mut out = Vec::new();
+    match o.mac {
+        Some(MacWord::Peer) => put_attr(&mut out, IFLA_RVETH_GUARD_MAC_MODE, &[MAC_PEER]),
+        Some(MacWord::Any) => put_attr(&mut out, IFLA_RVETH_GUARD_MAC_MODE, &[MAC_ANY]),
+        Some(MacWord::Fixed(m)) => {
+            put_attr(&mut out, IFLA_RVETH_GUARD_MAC_MODE, &[MAC_FIXED]);
+            put_attr(&mut out, IFLA_RVETH_GUARD_MAC, &m);
+        }
+        None => {}
+    }
+    if let Some(d) = o.dhcp {
+        put_attr(&mut out, IFLA_RVETH_GUARD_DHCP, &[u8::from(d)]);
+    }
+    if let Some(t) = o.tunnels {
+        put_attr(&mut out, IFLA_RVETH_GUARD_TUNNELS, &[u8::from(t)]);
+    }
+    out
+}
+
+/// `xx:xx:xx:xx:xx:xx`
+pub fn mac_text(m: &[u8]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The guard options fill_info reports, decoded for printing.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reported {
+    /// "peer", "fixed", "any" or "?".
+    pub mac_mode: String,
+    pub mac: Option<String>,
+    pub dhcp: bool,
+    pub tunnels: bool,
+}
+
+/// Decodes an IFLA_RVETH_GUARD_OPTS payload.
+pub fn decode_opts(payload: &[u8]) -> Reported {
+    let mut r = Reported {
+        mac_mode: "peer".into(),
+        dhcp: true,
+        ..Reported::default()
+    };
+    for (ty, p) in attr_list(payload) {
+        match (ty, p) {
+            (IFLA_RVETH_GUARD_MAC_MODE, [m]) => {
+                r.mac_mode = match *m {
+                    MAC_PEER => "peer",
+                    MAC_FIXED => "fixed",
+                    MAC_ANY => "any",
+                    _ => "?",
+                }
+                .into()
+            }
+            (IFLA_RVETH_GUARD_MAC, m) if m.len() == 6 => r.mac = Some(mac_text(m)),
+            (IFLA_RVETH_GUARD_DHCP, [d]) => r.dhcp = *d != 0,
+            (IFLA_RVETH_GUARD_TUNNELS, [t]) => r.tunnels = *t != 0,
+            _ => {}
+        }
+    }
+    r
+}
+
+/// Whether an IFLA_RVETH_GUARD payload carries the deny flag.
+pub fn has_deny(payload: &[u8]) -> bool {
+    attr_list(payload)
+        .iter()
+        .any(|(ty, _)| *ty == IFLA_RVETH_GUARD_DENY)
+}
+
+/// The well-formed attributes of a payload, in order.
+fn attr_list(mut payload: &[u8]) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while payload.len() >= 4 {
+        let len = usize::from(u16::from_ne_bytes([payload[0], payload[1]]));
+        let ty = u16::from_ne_bytes([payload[2], payload[3]]) & 0x3fff;
+        if len < 4 || len > payload.len() {
+            break;
+        }
+        out.push((ty, &payload[4..len]));
+        payload = payload.get((len + 3) & !3..).unwrap_or(&[]);
     }
     out
 }
@@ -213,6 +402,53 @@ mod tests {
         assert!(p[8..].iter().all(|&b| b == 0));
         let p = parse_prefix("2001:db8::/32").unwrap().encode();
         assert_eq!(&p[..8], &[10, 32, 0, 0, 0x20, 0x01, 0x0d, 0xb8]);
+    }
+
+    #[test]
+    fn guard_words_and_options() {
+        assert_eq!(parse_guard("deny").unwrap(), List::Deny);
+        assert_eq!(parse_guard("none").unwrap(), List::Off);
+        assert!(parse_guard("deny,10.0.0.0/8").is_err());
+        assert!(parse_guard("10.0.0.0/8,deny").is_err());
+        assert_eq!(encode_guard(&List::Deny), [4, 0, 2, 0]);
+        assert!(has_deny(&encode_guard(&List::Deny)));
+        assert!(!has_deny(&encode_guard(&List::Off)));
+        assert_eq!(parse_mac("peer").unwrap(), MacWord::Peer);
+        assert_eq!(parse_mac("any").unwrap(), MacWord::Any);
+        assert_eq!(
+            parse_mac("02:00:00:AA:bb:1").unwrap(),
+            MacWord::Fixed([2, 0, 0, 0xaa, 0xbb, 1])
+        );
+        for bad in [
+            "01:00:5e:00:00:01",
+            "00:00:00:00:00:00",
+            "02:00:00:00:00",
+            "02:00:00:00:00:0g",
+            "x",
+            "02:00:00:00:00:001",
+        ] {
+            assert!(parse_mac(bad).is_err(), "{bad}");
+        }
+        assert!(parse_on_off("on").unwrap() && !parse_on_off("off").unwrap());
+        assert!(parse_on_off("yes").is_err());
+        let o = Opts {
+            mac: Some(MacWord::Fixed([2, 0, 0, 0, 0, 9])),
+            dhcp: Some(false),
+            tunnels: Some(true),
+        };
+        let raw = encode_opts(&o);
+        assert_eq!(
+            raw,
+            [
+                5, 0, 1, 0, 1, 0, 0, 0, 10, 0, 2, 0, 2, 0, 0, 0, 0, 9, 0, 0, 5, 0, 3, 0, 0, 0, 0,
+                0, 5, 0, 4, 0, 1, 0, 0, 0
+            ]
+        );
+        let r = decode_opts(&raw);
+        assert_eq!(r.mac_mode, "fixed");
+        assert_eq!(r.mac.as_deref(), Some("02:00:00:00:00:09"));
+        assert!(!r.dhcp && r.tunnels);
+        assert!(encode_opts(&Opts::default()).is_empty());
     }
 
     #[test]

@@ -26,6 +26,8 @@ use ffi::{Api, File, IfInfoMsg, LinkUtil, NlMsgHdr, RtAttr, NLM_F_CREATE, PRINT_
 const IFLA_RVETH_PEER: c_int = uapi::IFLA_RVETH_PEER as c_int;
 const IFLA_RVETH_GUARD: c_int = uapi::IFLA_RVETH_GUARD as c_int;
 const IFLA_RVETH_PEER_GUARD: c_int = uapi::IFLA_RVETH_PEER_GUARD as c_int;
+const IFLA_RVETH_GUARD_OPTS: c_int = uapi::IFLA_RVETH_GUARD_OPTS as c_int;
+const IFLA_RVETH_PEER_GUARD_OPTS: c_int = uapi::IFLA_RVETH_PEER_GUARD_OPTS as c_int;
 /// The header's `IFLA_RVETH_MAX` (a macro over the enum, which bindgen cannot evaluate).
 const IFLA_RVETH_MAX: c_int = uapi::__IFLA_RVETH_MAX as c_int - 1;
 
@@ -81,24 +83,47 @@ unsafe fn ensure_room(n: *mut NlMsgHdr, more: usize, what: &str) -> Result<(), F
     Ok(())
 }
 
-/// IFLA_RVETH_GUARD / IFLA_RVETH_PEER_GUARD: a nest of prefixes (empty = guard off).
+/// An attribute of type `ty` with `payload` (a nest's contents).
+///
+/// # Safety
+/// `n` is ip's request being built.
+unsafe fn put_nest(
+    api: &Api,
+    n: *mut NlMsgHdr,
+    ty: c_int,
+    payload: &[u8],
+    what: &str,
+) -> Result<(), Failed> {
+    // SAFETY: `n` is ip's request (caller's contract).
+    unsafe { ensure_room(n, RTA_HDRLEN + payload.len(), what)? };
+    let len = c_int::try_from(payload.len()).map_err(|_| fail("Error: guard list too long"))?;
+    // SAFETY: addattr_l copies `len` bytes of `payload` and checks the bound itself too.
+    let r = unsafe { (api.addattr_l)(n, REQ_MAX as c_int, ty, payload.as_ptr().cast(), len) };
+    if r < 0 {
+        return Err(Failed); // addattr_l printed why
+    }
+    Ok(())
+}
+
+/// One end's guard words: IFLA_RVETH_[PEER_]GUARD (list) and IFLA_RVETH_[PEER_]GUARD_OPTS.
 ///
 /// # Safety
 /// `n` is ip's request being built.
 unsafe fn put_guard(
     api: &Api,
     n: *mut NlMsgHdr,
-    ty: c_int,
-    list: &[guard::Prefix],
+    (list_ty, opts_ty): (c_int, c_int),
+    plan: &args::GuardPlan,
 ) -> Result<(), Failed> {
-    let payload = guard::encode_list(list);
-    // SAFETY: `n` is ip's request (caller's contract).
-    unsafe { ensure_room(n, RTA_HDRLEN + payload.len(), "the guard list")? };
-    let len = c_int::try_from(payload.len()).map_err(|_| fail("Error: guard list too long"))?;
-    // SAFETY: addattr_l copies `len` bytes of `payload` and checks the bound itself too.
-    let r = unsafe { (api.addattr_l)(n, REQ_MAX as c_int, ty, payload.as_ptr().cast(), len) };
-    if r < 0 {
-        return Err(Failed); // addattr_l printed why
+    if let Some(list) = &plan.list {
+        let payload = guard::encode_guard(list);
+        // SAFETY: caller's contract.
+        unsafe { put_nest(api, n, list_ty, &payload, "the guard list")? };
+    }
+    if !plan.opts.is_empty() {
+        let payload = guard::encode_opts(&plan.opts);
+        // SAFETY: caller's contract.
+        unsafe { put_nest(api, n, opts_ty, &payload, "the guard options")? };
     }
     Ok(())
 }
@@ -205,13 +230,19 @@ unsafe extern "C" fn rveth_parse_opt(
     // SAFETY: `n` is ip's request; peer indexes come from parse() and are below argc.
     let built = unsafe {
         (|| {
-            if let Some(g) = &plan.guard {
-                put_guard(api, n, IFLA_RVETH_GUARD, g)?;
-            }
+            put_guard(
+                api,
+                n,
+                (IFLA_RVETH_GUARD, IFLA_RVETH_GUARD_OPTS),
+                &plan.guard,
+            )?;
             if let Some(p) = &plan.peer {
-                if let Some(g) = &p.guard {
-                    put_guard(api, n, IFLA_RVETH_PEER_GUARD, g)?;
-                }
+                put_guard(
+                    api,
+                    n,
+                    (IFLA_RVETH_PEER_GUARD, IFLA_RVETH_PEER_GUARD_OPTS),
+                    &p.guard,
+                )?;
                 put_peer(api, n, argv, &p.args)?;
             }
             Ok::<(), Failed>(())
@@ -222,6 +253,53 @@ unsafe extern "C" fn rveth_parse_opt(
     } else {
         -1
     }
+}
+
+/// The payload of attribute `ty` of ip's table, if reported.
+///
+/// # Safety
+/// `tb` is ip's table of IFLA_INFO_DATA attributes, `tb[0..=IFLA_RVETH_MAX]`.
+unsafe fn reported<'a>(tb: *mut *mut RtAttr, ty: c_int) -> Option<&'a [u8]> {
+    // SAFETY: `ty` <= maxattr (caller's contract).
+    let attr = unsafe { *tb.add(ty as usize) };
+    if attr.is_null() {
+        return None;
+    }
+    // SAFETY: ip validated rta_len against the message when it parsed the nest.
+    let len = usize::from(unsafe { (*attr).len });
+    if len < RTA_HDRLEN {
+        return None;
+    }
+    // SAFETY: `len` bytes starting at the attribute lie inside ip's received message.
+    let raw = unsafe { core::slice::from_raw_parts(attr.cast::<u8>(), len) };
+    Some(&raw[RTA_HDRLEN..])
+}
+
+/// What `ip -d link show` prints of the guard (text form); None when it is off. The options
+/// only when the kernel reported them.
+pub fn guard_text(list: &[String], deny: bool, opts: Option<&guard::Reported>) -> Option<String> {
+    if list.is_empty() && !deny {
+        return None;
+    }
+    let words = if deny {
+        "deny".to_string()
+    } else {
+        list.join(",")
+    };
+    let Some(opts) = opts else {
+        return Some(format!("guard {words} "));
+    };
+    let mac = match (opts.mac_mode.as_str(), &opts.mac) {
+        ("peer", Some(m)) => format!("peer({m})"),
+        ("fixed", Some(m)) => m.clone(),
+        (mode, _) => mode.to_string(),
+    };
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    Some(format!(
+        "guard {words} guard-mac {mac} guard-dhcp {} guard-tunnels {} ",
+        on_off(opts.dhcp),
+        on_off(opts.tunnels)
+    ))
 }
 
 /// `ip -d link show`: the guard, when the kernel reports one.
@@ -237,38 +315,78 @@ unsafe extern "C" fn rveth_print_opt(_lu: *mut LinkUtil, f: *mut File, tb: *mut 
         return; // no IFLA_INFO_DATA
     }
     // SAFETY: ip passes tb[0..=maxattr] (maxattr = IFLA_RVETH_MAX).
-    let attr = unsafe { *tb.add(IFLA_RVETH_GUARD as usize) };
-    if attr.is_null() {
+    let (list_raw, opts_raw) = unsafe {
+        (
+            reported(tb, IFLA_RVETH_GUARD),
+            reported(tb, IFLA_RVETH_GUARD_OPTS),
+        )
+    };
+    let Some(list_raw) = list_raw else {
         return;
-    }
-    // SAFETY: ip validated rta_len against the message when it parsed the nest.
-    let len = usize::from(unsafe { (*attr).len });
-    if len < RTA_HDRLEN {
-        return;
-    }
-    // SAFETY: `len` bytes starting at the attribute lie inside ip's received message.
-    let raw = unsafe { core::slice::from_raw_parts(attr.cast::<u8>(), len) };
-    let list = guard::decode_list(&raw[RTA_HDRLEN..]);
+    };
+    let list = guard::decode_list(list_raw);
+    let deny = guard::has_deny(list_raw);
+    let opts = opts_raw.map(guard::decode_opts);
+    let cs = |s: &str| CString::new(s).unwrap_or_default();
     // SAFETY: ip's JSON printer helpers; all strings are NUL-terminated and outlive the call.
     unsafe {
         if (api.is_json_context)() {
             (api.open_json_array)(PRINT_JSON, c"guard".as_ptr());
             for p in &list {
-                if let Ok(s) = CString::new(p.as_str()) {
+                let s = cs(p);
+                (api.print_color_string)(
+                    PRINT_JSON,
+                    0,
+                    core::ptr::null(),
+                    core::ptr::null(),
+                    s.as_ptr(),
+                );
+            }
+            (api.close_json_array)(PRINT_JSON, core::ptr::null());
+            (api.print_color_bool)(
+                PRINT_JSON,
+                0,
+                c"guard_deny".as_ptr(),
+                core::ptr::null(),
+                deny,
+            );
+            if let Some(opts) = &opts {
+                let mode = cs(&opts.mac_mode);
+                (api.print_color_string)(
+                    PRINT_JSON,
+                    0,
+                    c"guard_mac_mode".as_ptr(),
+                    core::ptr::null(),
+                    mode.as_ptr(),
+                );
+                if let Some(m) = &opts.mac {
+                    let m = cs(m);
                     (api.print_color_string)(
                         PRINT_JSON,
                         0,
+                        c"guard_mac".as_ptr(),
                         core::ptr::null(),
-                        core::ptr::null(),
-                        s.as_ptr(),
+                        m.as_ptr(),
                     );
                 }
+                (api.print_color_bool)(
+                    PRINT_JSON,
+                    0,
+                    c"guard_dhcp".as_ptr(),
+                    core::ptr::null(),
+                    opts.dhcp,
+                );
+                (api.print_color_bool)(
+                    PRINT_JSON,
+                    0,
+                    c"guard_tunnels".as_ptr(),
+                    core::ptr::null(),
+                    opts.tunnels,
+                );
             }
-            (api.close_json_array)(PRINT_JSON, core::ptr::null());
-        } else if !list.is_empty() {
-            if let Ok(s) = CString::new(format!("guard {} ", list.join(","))) {
-                ffi::fputs(s.as_ptr(), f);
-            }
+        } else if let Some(text) = guard_text(&list, deny, opts.as_ref()) {
+            let s = cs(&text);
+            ffi::fputs(s.as_ptr(), f);
         }
     }
 }
