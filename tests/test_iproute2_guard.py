@@ -99,3 +99,54 @@ def test_guard_set_by_ip_filters_traffic(netns):
     ip("link", "set", "rva", "type", "rveth", "guard", "10.9.0.0/24", ns=a)
     assert ping(b, "10.9.0.1", count=1)
     assert "rva" in links(a)
+
+
+def guard_words(dev, ns):
+    """{word: value} of the guard words `ip -d link show` prints."""
+    words = ip("-d", "link", "show", "dev", dev, ns=ns).split()
+    return {w: words[i + 1] for i, w in enumerate(words)
+            if w in ("guard", "guard-mac", "guard-dhcp", "guard-tunnels")}
+
+
+def test_port_security_words(netns):
+    a, b = netns(), netns()
+    ip("link", "add", "rva", "type", "rveth", "guard", "deny", "guard-dhcp", "off",
+       "guard-tunnels", "on", "peer", "name", "rvb", "netns", b, "guard", "10.0.0.2",
+       "guard-mac", "any", ns=a)
+    mac_b = link("rvb", b)["address"]
+    assert guard_words("rva", a) == {"guard": "deny", "guard-mac": f"peer({mac_b})",
+                                     "guard-dhcp": "off", "guard-tunnels": "on"}
+    info = link("rva", a)["linkinfo"]["info_data"]
+    assert info == {"guard": [], "guard_deny": True, "guard_mac_mode": "peer",
+                    "guard_mac": mac_b, "guard_dhcp": False, "guard_tunnels": True}
+    assert guard_words("rvb", b) == {"guard": "10.0.0.2/32", "guard-mac": "any",
+                                     "guard-dhcp": "on", "guard-tunnels": "off"}
+    ip("link", "set", "rva", "type", "rveth", "guard-mac", "02:00:00:00:00:42",
+       "guard-dhcp", "on", ns=a)
+    assert guard_words("rva", a) == {"guard": "deny", "guard-mac": "02:00:00:00:00:42",
+                                     "guard-dhcp": "on", "guard-tunnels": "on"}
+    # Options survive the guard going off and on again.
+    ip("link", "set", "rva", "type", "rveth", "guard", "none", ns=a)
+    assert guard_words("rva", a) == {}
+    assert link("rva", a)["linkinfo"]["info_data"]["guard_mac"] == "02:00:00:00:00:42"
+    ip("link", "set", "rva", "type", "rveth", "guard", "10.1.0.0/16", ns=a)
+    assert guard_words("rva", a)["guard-mac"] == "02:00:00:00:00:42"
+
+
+def test_port_security_errors_keep_the_old_configuration(netns):
+    ns = netns()
+    ip("link", "add", "rva", "type", "rveth", "guard", "10.0.0.0/24", "guard-tunnels", "on",
+       "peer", "name", "rvb", ns=ns)
+    before = link("rva", ns)["linkinfo"]["info_data"]
+    err = ip_fails("link", "set", "rva", "type", "rveth", "guard-mac", "ff:ff:ff:ff:ff:ff",
+                   ns=ns)
+    assert err == ('Error: argument "ff:ff:ff:ff:ff:ff" is wrong: the guard MAC must be '
+                   'unicast and non-zero\n'), err
+    err = ip_fails("link", "set", "rva", "type", "rveth", "guard", "deny", "guard-dhcp", "of",
+                   ns=ns)
+    assert 'expected "on" or "off"' in err
+    # The kernel refuses the whole request (an MTU below 68): the new list is not applied.
+    err = ip_fails("link", "set", "rva", "mtu", "67", "type", "rveth", "guard", "deny",
+                   "guard-tunnels", "off", ns=ns)
+    assert "MTU" in err
+    assert link("rva", ns)["linkinfo"]["info_data"] == before

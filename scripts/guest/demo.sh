@@ -25,7 +25,8 @@ pair() {
   show ip link add name "$1" type rveth peer name "$3" netns "$2"
 }
 
-# What a container's host port lets through: the container's own addresses.
+# What a container's host port lets through: the container's own addresses, from its own
+# MAC (the peer's), with DHCP; no RA, no spoofed ARP/ND.
 guard_port() {
   local port=$1 addr=$2
   show ip link set "$port" type rveth guard "$addr,fe80::/64"
