@@ -212,7 +212,8 @@ class Port:
     def drops(self):
         devs, _ = proc_rveth(self.here)
         row = devs["rva"]
-        return collections.Counter({c: int(row[f"drop_{c}"]) for c in CLASSES})
+        # A class the module does not count (an older rveth) reads as 0.
+        return collections.Counter({c: int(row.get(f"drop_{c}", 0)) for c in CLASSES})
 
     def counter_chain(self, names):
         """(Re)creates the nftables chain counting each of `names` by its mark."""

@@ -124,15 +124,19 @@ def test_spoofed_ipv6_dropped_link_local_only_when_allowed(netns):
     before = drops("rva", a)["guard_drop_ipv6"]
     assert not ping(b, A6, src=SPOOF6, v6=True)
     assert drops("rva", a)["guard_drop_ipv6"] >= before + 2
-    # Link-local: dropped until a listed prefix covers it. Both link-local addresses must be
-    # past duplicate address detection first (a tentative address neither sends nor answers).
+    # Link-local: the EUI-64 address of rvb's MAC is owned implicitly (port security, issue
+    # 17); any other passes only when a listed prefix covers it. Both link-local addresses must
+    # be past duplicate address detection first (a tentative address neither sends nor
+    # answers).
     wait_no_tentative(a, "rva")
     wait_no_tentative(b, "rvb")
     a_ll = link_local(a, "rva")
-    assert not ping(b, f"{a_ll}%rvb", v6=True)
+    assert ping(b, f"{a_ll}%rvb", v6=True)
+    ip("addr", "add", "fe80::99/64", "dev", "rvb", "nodad", ns=b)
+    assert not ping(b, f"{a_ll}%rvb", src="fe80::99", v6=True)
     with netlink.rtnl(a) as ipr:
         netlink.set_guard(ipr, "rva", [f"{B4}/32", f"{B6}/128", "fe80::/10"])
-    assert ping(b, f"{a_ll}%rvb", v6=True, count=3)
+    assert ping(b, f"{a_ll}%rvb", src="fe80::99", v6=True, count=3)
 
 
 def link_local(ns, dev):
