@@ -382,7 +382,7 @@ impl Guard {
                 on,
                 mac_mode,
                 mac,
-                dhcp: opts.dhcp.unwrap_or(old.is_none_or(|c| c.dhcp)),
+                dhcp: opts.dhcp.unwrap_or(old.map_or(true, |c| c.dhcp)),
                 tunnels: opts.tunnels.unwrap_or(old.is_some_and(|c| c.tunnels)),
             },
             GFP_KERNEL,
@@ -448,7 +448,7 @@ impl Guard {
             if let Some(c) = config.filter(|c| c.mac_mode != MacMode::Any) {
                 out.put(OPT_MAC, &c.mac)?;
             }
-            out.put(OPT_DHCP, &[u8::from(config.is_none_or(|c| c.dhcp))])?;
+            out.put(OPT_DHCP, &[u8::from(config.map_or(true, |c| c.dhcp))])?;
             out.put(OPT_TUNNELS, &[u8::from(config.is_some_and(|c| c.tunnels))])
         })
     }
