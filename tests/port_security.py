@@ -20,15 +20,6 @@ import namespaces
 from conftest import ip_batch, netns_cmd, run
 from rtnl import IFLA_NET_NS_FD, Rtnl, attr_u32, guard, peer
 
-from scapy.layers.dhcp import BOOTP, DHCP
-from scapy.layers.dhcp6 import DHCP6_Advertise, DHCP6_Solicit
-from scapy.layers.inet import GRE, IP, UDP, ICMP
-from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6MLReport2, ICMPv6ND_NA, ICMPv6ND_NS,
-                                ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr,
-                                ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6)
-from scapy.layers.l2 import ARP, Dot1Q, Ether
-from scapy.packet import Raw
-
 A4, B4, SPOOF4 = "10.31.0.1", "10.31.0.2", "10.31.0.99"
 A6, B6, SPOOF6 = "fd00:31::1", "fd00:31::2", "fd00:31::99"
 OTHER_MAC = "02:00:00:00:00:99"
@@ -88,6 +79,17 @@ def frames(mac, a_mac):
     """name -> (frame builder taking the destination MAC, expected: "pass" or a drop class).
 
     `mac` is the container end's (the bound MAC), `a_mac` the host end's."""
+    # scapy is imported here, not at collection: it costs each pytest worker seconds.
+    from scapy.layers.dhcp import BOOTP, DHCP
+    from scapy.layers.dhcp6 import DHCP6_Advertise, DHCP6_Solicit
+    from scapy.layers.inet import GRE, ICMP, IP, UDP
+    from scapy.layers.inet6 import (ICMPv6EchoRequest, ICMPv6MLReport2, ICMPv6ND_NA,
+                                    ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_Redirect, ICMPv6ND_RS,
+                                    ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo,
+                                    ICMPv6NDOptSrcLLAddr, IPv6)
+    from scapy.layers.l2 import ARP, Dot1Q, Ether
+    from scapy.packet import Raw
+
     ll = eui64(mac)
     sol_b6 = solicited(B6)
 

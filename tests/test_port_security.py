@@ -13,13 +13,20 @@ import time
 import pytest
 from conftest import ip, ip_batch, netns_cmd, run
 from port_security import (A4, A6, B4, B6, IFLA_RVETH_GUARD_OPTS, MAC_ANY, MAC_FIXED, MAC_PEER, OTHER_MAC, Port,
-                           eui64, frames, guard_deny, guard_opts, solicited)
+                           eui64, guard_deny, guard_opts, solicited)
 from rtnl import IFLA_RVETH_GUARD, NetlinkError, Rtnl, attr, guard, peer, rveth_prefix
-from scapy.layers.inet6 import (ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6NDOptDstLLAddr,
-                                ICMPv6NDOptPrefixInfo, ICMPv6NDOptSrcLLAddr, IPv6)
-from scapy.layers.l2 import ARP, Ether
 
-NAMES = list(frames("02:00:00:00:00:01", "02:00:00:00:00:02"))
+# The frame table's names, in order (tests/port_security.py); kept here so that collecting
+# this file does not import scapy.
+NAMES = [
+    "ipv4 owned", "arp request", "arp probe", "ipv6 owned", "ipv6 eui64 link-local", "dad ns",
+    "ns owned", "na owned", "rs", "mld report from ::", "dhcpv4 discover", "dhcpv6 solicit",
+    "ipv4 from another mac", "multicast source mac", "ipv4 spoofed", "arp reply other mac",
+    "arp reply spoofed ip", "rarp", "ipv6 spoofed", "ipv6 other link-local", "ipv6 udp from ::",
+    "na for unowned target", "na with other mac", "unicast dad ns", "dad ns with source option",
+    "ra", "redirect", "dhcpv4 offer", "dhcpv4 discover other chaddr", "dhcpv6 advertise",
+    "ipip", "6in4", "gre", "gre over ipv6", "lldp", "vlan tagged",
+]
 DHCP_CLIENTS = ["dhcpv4 discover", "dhcpv6 solicit"]
 TUNNELS = ["ipip", "6in4", "gre", "gre over ipv6"]
 
@@ -27,6 +34,7 @@ TUNNELS = ["ipip", "6in4", "gre", "gre over ipv6"]
 @pytest.fixture
 def port(netns):
     p = Port(netns, f"{B4}/32", f"{B6}/128")
+    assert list(p.table) == NAMES
     yield p
     p.close()
 
@@ -94,6 +102,10 @@ def wait_for(what, timeout=15):
 
 
 def test_poisoning_leaves_no_trace_on_the_far_side(port):
+    from scapy.layers.inet6 import (ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA,
+                                    ICMPv6NDOptDstLLAddr, ICMPv6NDOptPrefixInfo,
+                                    ICMPv6NDOptSrcLLAddr, IPv6)
+    from scapy.layers.l2 import ARP, Ether
     a, mac, a_mac = port.a, port.mac, port.a_mac
     ll = eui64(mac)
     # Legitimate ARP: the host learns B4 at the container's MAC.
