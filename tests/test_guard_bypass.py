@@ -9,12 +9,12 @@
 import json
 import os
 
-import namespaces
 import pytest
-from conftest import ip_batch, netns_cmd, run
-from port_security import proc_rveth
-from rtnl import Rtnl, guard, peer
-from test_guard import A4, B4, SPOOF4, drops, make_guarded_pair, ping, static_neighbours
+from lib import namespaces
+from lib.cmd import ip_batch, netns_cmd, run
+from lib.guard import A4, B4, SPOOF4, drops, make_guarded_pair, proc_rveth, static_neighbours
+from lib.rawnl import Rtnl, guard, peer
+from lib.traffic import ping
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IFB_IFINDEX = 4242

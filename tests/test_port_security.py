@@ -2,7 +2,7 @@
 
 Each test sends a batch of crafted frames (scapy) out of the guarded peer and checks each one
 where it lands: an nftables ingress counter after the guard for what passes, the guard's drop
-class counters for what does not (tests/port_security.py), and for the attacks that have a
+class counters for what does not (tests/lib/port_security.py), and for the attacks that have a
 lasting effect, the host's neighbour table and routes.
 """
 import errno
@@ -11,12 +11,14 @@ import threading
 import time
 
 import pytest
-from conftest import ip, ip_batch, netns_cmd, run
-from port_security import (A4, A6, B4, B6, IFLA_RVETH_GUARD_OPTS, MAC_ANY, MAC_FIXED, MAC_PEER, OTHER_MAC, Port,
-                           eui64, guard_deny, guard_opts, solicited)
-from rtnl import IFLA_RVETH_GUARD, NetlinkError, Rtnl, attr, guard, peer, rveth_prefix
+from lib.cmd import ip, ip_batch, netns_cmd, run
+from lib.netlink import NetlinkError
+from lib.port_security import (A4, A6, B4, B6, IFLA_RVETH_GUARD_OPTS, MAC_ANY, MAC_FIXED,
+                               MAC_PEER, OTHER_MAC, Port, eui64, guard_deny, guard_opts,
+                               solicited)
+from lib.rawnl import IFLA_RVETH_GUARD, Rtnl, attr, guard, peer, rveth_prefix
 
-# The frame table's names, in order (tests/port_security.py); kept here so that collecting
+# The frame table's names, in order (tests/lib/port_security.py); kept here so that collecting
 # this file does not import scapy.
 NAMES = [
     "ipv4 owned", "arp request", "arp probe", "ipv6 owned", "ipv6 eui64 link-local", "dad ns",
@@ -149,8 +151,8 @@ def test_poisoning_leaves_no_trace_on_the_far_side(port):
 
 
 def test_rules_changed_under_traffic_drop_nothing_allowed(netns):
-    from test_guard import drops, make_guarded_pair, static_neighbours
-    from test_guard import A4 as GA4, B4 as GB4
+    from lib.guard import drops, make_guarded_pair, static_neighbours
+    from lib.guard import A4 as GA4, B4 as GB4
     a, b = netns(), netns()
     make_guarded_pair(a, b, f"{GB4}/32", "fd00:11::2/128")
     static_neighbours(a, b)
@@ -181,8 +183,8 @@ def test_rules_changed_under_traffic_drop_nothing_allowed(netns):
 
 def opts_of(rt, dev):
     """The IFLA_RVETH_GUARD_OPTS fill_info reports, as {type: payload}."""
-    from rtnl import _attrs
-    return _attrs(rt.getlink(dev)[IFLA_RVETH_GUARD_OPTS])
+    from lib.rawnl import attrs
+    return attrs(rt.getlink(dev)[IFLA_RVETH_GUARD_OPTS])
 
 
 def test_options_are_reported_and_changed(netns):

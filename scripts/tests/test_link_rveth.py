@@ -249,16 +249,21 @@ def guard_nest(payload):
     return struct.pack("=HH", 4 + len(payload), IFLA_RVETH_GUARD) + payload
 
 
-IFLA_RVETH_GUARD_OPTS, IFLA_RVETH_PEER_GUARD_OPTS = 4, 5
-DENY = struct.pack("=HH", 4, 2)
+IFLA_RVETH_GUARD_OPTS = uapi.IFLA_RVETH_GUARD_OPTS
+IFLA_RVETH_PEER_GUARD_OPTS = uapi.IFLA_RVETH_PEER_GUARD_OPTS
+DENY = struct.pack("=HH", 4, uapi.IFLA_RVETH_GUARD_DENY)
+MAC_PEER, MAC_FIXED, MAC_ANY = (uapi.RVETH_GUARD_MAC_PEER, uapi.RVETH_GUARD_MAC_FIXED,
+                                uapi.RVETH_GUARD_MAC_ANY)
 
 
 def opts_nest(mode, mac=None, dhcp=1, tunnels=0):
     def a(t, p):
         raw = struct.pack("=HH", 4 + len(p), t) + p
         return raw + b"\0" * (-len(raw) % 4)
-    payload = a(1, bytes([mode])) + (a(2, mac) if mac else b"") + a(3, bytes([dhcp])) \
-        + a(4, bytes([tunnels]))
+    payload = (a(uapi.IFLA_RVETH_GUARD_MAC_MODE, bytes([mode]))
+               + (a(uapi.IFLA_RVETH_GUARD_MAC, mac) if mac else b"")
+               + a(uapi.IFLA_RVETH_GUARD_DHCP, bytes([dhcp]))
+               + a(uapi.IFLA_RVETH_GUARD_TUNNELS, bytes([tunnels])))
     return struct.pack("=HH", 4 + len(payload), IFLA_RVETH_GUARD_OPTS) + payload
 
 
@@ -273,14 +278,14 @@ MAC7 = bytes([2, 0, 0, 0, 0, 7])
     (None, "    rveth "),  # no IFLA_INFO_DATA at all
     (guard_nest(prefix(7, 8, b"") + V4), "    rveth guard ?,10.0.0.0/24 "),  # bad family
     (guard_nest(V4[:-4]), "    rveth guard ? "),  # truncated entry
-    (guard_nest(V4) + opts_nest(0, MAC7),
+    (guard_nest(V4) + opts_nest(MAC_PEER, MAC7),
      "    rveth guard 10.0.0.0/24 guard-mac peer(02:00:00:00:00:07) guard-dhcp on "
      "guard-tunnels off "),
-    (guard_nest(DENY) + opts_nest(1, MAC7, dhcp=0, tunnels=1),
+    (guard_nest(DENY) + opts_nest(MAC_FIXED, MAC7, dhcp=0, tunnels=1),
      "    rveth guard deny guard-mac 02:00:00:00:00:07 guard-dhcp off guard-tunnels on "),
-    (guard_nest(V4) + opts_nest(2), "    rveth guard 10.0.0.0/24 guard-mac any guard-dhcp on "
+    (guard_nest(V4) + opts_nest(MAC_ANY), "    rveth guard 10.0.0.0/24 guard-mac any guard-dhcp on "
      "guard-tunnels off "),
-    (guard_nest(b"") + opts_nest(0, MAC7), "    rveth "),  # off: options not shown
+    (guard_nest(b"") + opts_nest(MAC_PEER, MAC7), "    rveth "),  # off: options not shown
 ])
 def test_ip_d_link_prints_the_guard(libdir, tmp_path, data, line):
     p = run_ip(libdir, "-d", "monitor", "file", newlink_file(tmp_path, data))

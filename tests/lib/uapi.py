@@ -2,7 +2,8 @@
 interface (the driver and the plugin read the same header through bindgen).
 
 Every enumerator and integer #define of the header becomes a module attribute
-(`uapi.IFLA_RVETH_GUARD`), and every struct a `CStruct` (`uapi.rveth_prefix.size`). The
+(`uapi.IFLA_RVETH_GUARD`; a named enum's also as bindgen names them,
+`uapi.rveth_guard_mac_mode_RVETH_GUARD_MAC_PEER`), and every struct a `CStruct` (`uapi.rveth_prefix.size`). The
 parser knows what a UAPI header of this kind contains: anonymous or named enums with
 optional `= expression`, `#define NAME expression`, and structs of fixed-size integer fields
 and arrays of them. Anything else in the header is an error here, not a silent skip:
@@ -100,7 +101,7 @@ def _eval(expr, names):
 _ITEM = re.compile(r"""
     ^[ \t]*\#[ \t]*define[ \t]+(?P<define>\w+)(?:[ \t]+(?P<value>[^\n]*?))?[ \t]*$
   | ^[ \t]*\#[ \t]*(?:ifndef|endif|include)\b[^\n]*$
-  | \benum\s*\w*\s*\{(?P<enum>.*?)\}\s*;
+  | \benum\s*(?P<enum_name>\w*)\s*\{(?P<enum>.*?)\}\s*;
   | \bstruct\s+(?P<struct>\w+)\s*\{(?P<fields>.*?)\}\s*;
   | (?P<other>\S+)""", re.M | re.S | re.X)
 
@@ -122,6 +123,8 @@ def parse(text):
                 name, _, expr = item.partition("=")
                 value = _eval(expr, consts) if expr.strip() else value + 1
                 consts[name.strip()] = value
+                if m.group("enum_name"):  # also under bindgen's name for it
+                    consts[f"{m.group('enum_name')}_{name.strip()}"] = value
         elif m.group("struct"):
             fields = []
             for decl in filter(None, (d.strip() for d in m.group("fields").split(";"))):

@@ -1,4 +1,4 @@
-"""Hostile-frame kit for the guard's port-security tests (tests/test_port_security.py).
+"""Hostile-frame kit for the guard's port-security tests (tests/test_port_security.py, test_guard_bypass.py).
 
 A `Port` is a guarded pair: `rva` in namespace `a` (the host end, guarded) and `rvb` in `b` (the
 container end, IPv6 off and no address, so its own stack sends nothing). Frames built with scapy
@@ -16,9 +16,10 @@ import socket
 import struct
 import time
 
-import namespaces
-from conftest import ip_batch, netns_cmd, run
-from rtnl import IFLA_NET_NS_FD, Rtnl, attr_u32, guard, peer
+from lib import namespaces, uapi
+from lib.cmd import ip_batch, netns_cmd, run
+from lib.guard import proc_rveth
+from lib.rawnl import IFLA_NET_NS_FD, Rtnl, attr_u32, guard, peer
 
 A4, B4, SPOOF4 = "10.31.0.1", "10.31.0.2", "10.31.0.99"
 A6, B6, SPOOF6 = "fd00:31::1", "fd00:31::2", "fd00:31::99"
@@ -27,12 +28,13 @@ MARK = "02:00:00:ee:00:{:02x}"
 CLASSES = ["mac", "arp", "nd", "ra", "dhcp", "tunnel", "ipv4", "ipv6", "other"]
 ETH_P_ALL = 0x0003
 
-# include/uapi/linux/rveth.h
-IFLA_RVETH_GUARD = 2
-IFLA_RVETH_GUARD_OPTS = 4
-IFLA_RVETH_GUARD_DENY = 2
-GUARD_MAC_MODE, GUARD_MAC, GUARD_DHCP, GUARD_TUNNELS = 1, 2, 3, 4
-MAC_PEER, MAC_FIXED, MAC_ANY = 0, 1, 2
+IFLA_RVETH_GUARD = uapi.IFLA_RVETH_GUARD
+IFLA_RVETH_GUARD_OPTS = uapi.IFLA_RVETH_GUARD_OPTS
+IFLA_RVETH_GUARD_DENY = uapi.IFLA_RVETH_GUARD_DENY
+GUARD_MAC_MODE, GUARD_MAC = uapi.IFLA_RVETH_GUARD_MAC_MODE, uapi.IFLA_RVETH_GUARD_MAC
+GUARD_DHCP, GUARD_TUNNELS = uapi.IFLA_RVETH_GUARD_DHCP, uapi.IFLA_RVETH_GUARD_TUNNELS
+MAC_PEER, MAC_FIXED, MAC_ANY = (uapi.RVETH_GUARD_MAC_PEER, uapi.RVETH_GUARD_MAC_FIXED,
+                                uapi.RVETH_GUARD_MAC_ANY)
 
 
 def _attr(t, p):
@@ -265,10 +267,3 @@ class Port:
         return got
 
 
-def proc_rveth(ns):
-    text = namespaces.proc_net(ns, "rveth")
-    lines = text.strip().splitlines()
-    head = lines[0].split()
-    rows = [dict(zip(head, line.split())) for line in lines[1:]]
-    return {r["device"]: r for r in rows if r["device"] != "total"}, \
-        [r for r in rows if r["device"] == "total"][0]
