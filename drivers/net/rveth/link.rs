@@ -4,7 +4,9 @@
 
 use crate::net::{
     attr::{Attrs, ExtAck, MsgWriter, NoRoom, Policy},
-    bindings::{ETH_MAX_MTU, ETH_MIN_MTU, IFLA_ADDRESS, IFLA_MTU, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES},
+    bindings::{
+        ETH_MAX_MTU, ETH_MIN_MTU, IFLA_ADDRESS, IFLA_MTU, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
+    },
     device::{Device, DeviceSetup, Features, NetDevice, PrivFlags},
     errno,
     rtnl::{self, LinkOps, NewLink, Registered, Rtnl, UnregisterBatch},
