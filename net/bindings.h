@@ -19,3 +19,4 @@
 #include <linux/socket.h>
 #include <kunit/test.h>
 #include "helpers.h"
+#include "helpers/xdp.h"

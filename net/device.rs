@@ -10,11 +10,13 @@
 //! device is gone, so it can never be used before it exists or after it is freed.
 
 use super::{
+    attr::ExtAck,
     bindings,
     ethtool::{self, EthtoolOps},
     rcu,
     rtnl::Rtnl,
     skbuff::SkBuff,
+    xdp,
 };
 use core::{marker::PhantomData, mem::MaybeUninit, ops::Deref, ptr, sync::atomic::AtomicU32};
 use kernel::{
@@ -95,6 +97,12 @@ impl NetDevice {
     pub fn mtu(&self) -> u32 {
         // SAFETY: the device is valid; `mtu` is written with WRITE_ONCE by the core.
         unsafe { core::ptr::read_volatile(core::ptr::addr_of!((*self.as_raw()).mtu)) }
+    }
+
+    /// Sets the largest MTU the core accepts for the device (the current MTU is not changed).
+    pub fn set_max_mtu(&self, max: u32, _rtnl: &Rtnl) {
+        // SAFETY: the device is valid; RTNL serialises MTU changes, which read `max_mtu`.
+        unsafe { core::ptr::addr_of_mut!((*self.as_raw()).max_mtu).write_volatile(max) }
     }
 
     /// Whether the device is administratively up.
@@ -310,6 +318,13 @@ impl<'a> DeviceSetup<'a> {
         self.0.num_rx_queues()
     }
 
+    /// Advertises native XDP: programs, `XDP_TX`/`XDP_REDIRECT`, multi-buffer, and
+    /// `ndo_xdp_xmit` (with multi-buffer frames) as a redirect target (`xdp_features`).
+    pub fn set_xdp_features(&mut self) {
+        // SAFETY: as above; a plain field write before registration.
+        unsafe { bindings::rnet_netdev_set_xdp_features(self.raw()) }
+    }
+
     /// Lets the core keep per-cpu rx/tx packet and byte counters (`tstats`).
     pub fn set_sw_stats(&mut self) {
         // SAFETY: the device is valid and, until registration, ours alone (type invariant).
@@ -466,6 +481,30 @@ pub trait DeviceOps: Sized + 'static {
 
     /// The ifindex of the device this one is linked to (`ndo_get_iflink`): the `@ifN`.
     fn get_iflink(_dev: &Device<Self>) -> i32 {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Attaches, replaces or (with `None`) detaches the device's native XDP program
+    /// (`ndo_bpf`, `XDP_SETUP_PROG`). On success the driver runs `prog` on what it receives
+    /// from now on and drops the previous program; on error the old program stays.
+    fn xdp_setup(
+        _dev: &Device<Self>,
+        _prog: Option<xdp::Prog>,
+        _extack: &ExtAck<'_>,
+        _rtnl: &Rtnl,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Takes frames another device redirected to this one (`ndo_xdp_xmit`), from softirq
+    /// context (`rcu` is its read-side section); `flush` asks for them to be processed now.
+    /// Frames not taken stay the caller's. An error with no frame taken fails the whole batch.
+    fn xdp_xmit(
+        _dev: &Device<Self>,
+        _frames: &mut xdp::XmitFrames<'_>,
+        _flush: bool,
+        _rcu: &rcu::Guard,
+    ) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -646,6 +685,8 @@ impl<T: DeviceOps> Adapter<T> {
         ),
         ndo_get_peer_dev: super::op(T::HAS_PEER, Self::get_peer_dev_callback),
         ndo_set_rx_headroom: super::op(T::HAS_SET_RX_HEADROOM, Self::set_rx_headroom_callback),
+        ndo_bpf: super::op(T::HAS_XDP_SETUP, Self::bpf_callback),
+        ndo_xdp_xmit: super::op(T::HAS_XDP_XMIT, Self::xdp_xmit_callback),
         // SAFETY: all-zero is a valid `net_device_ops` (every callback `None`).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
@@ -804,5 +845,73 @@ impl<T: DeviceOps> Adapter<T> {
         };
         // SAFETY: a registered device; `ndo_init` succeeded.
         T::set_rx_headroom(unsafe { Device::from_raw(dev) }, headroom)
+    }
+
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `ndo_bpf` callback, with valid arguments.
+    unsafe extern "C" fn bpf_callback(
+        dev: *mut bindings::net_device,
+        bpf: *mut bindings::netdev_bpf,
+    ) -> ffi::c_int {
+        // SAFETY: a valid request for the duration of the call.
+        if !unsafe { bindings::rnet_netdev_bpf_is_setup_prog(bpf) } {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: as above; the program (if any) is valid, and the core holds a reference on
+        // it for us. We take a reference of our own for the driver and give the core's back on
+        // success only: on error the core drops its reference itself.
+        let (raw, prog, extack) = unsafe {
+            let raw = bindings::rnet_netdev_bpf_prog(bpf);
+            (
+                raw,
+                xdp::Prog::get(raw),
+                ExtAck::from_raw(bindings::rnet_netdev_bpf_extack(bpf)),
+            )
+        };
+        // SAFETY: `ndo_bpf` runs under RTNL on a registered device whose `ndo_init` succeeded.
+        let res = T::xdp_setup(unsafe { Device::from_raw(dev) }, prog, &extack, unsafe {
+            &Rtnl::assume_held()
+        });
+        match res {
+            Ok(()) => {
+                if !raw.is_null() {
+                    // SAFETY: the core's reference, which the driver's own replaced.
+                    unsafe { bindings::rnet_bpf_prog_put(raw) };
+                }
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `ndo_xdp_xmit` callback, with valid arguments.
+    unsafe extern "C" fn xdp_xmit_callback(
+        dev: *mut bindings::net_device,
+        n: ffi::c_int,
+        frames: *mut *mut bindings::xdp_frame,
+        flags: u32,
+    ) -> ffi::c_int {
+        if flags & !bindings::XDP_XMIT_FLAGS_MASK != 0 {
+            return EINVAL.to_errno();
+        }
+        let Ok(count) = usize::try_from(n) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: the caller lends `n` valid frames and frees those past the count we return.
+        let mut batch = unsafe { xdp::XmitFrames::new(frames, count) };
+        // SAFETY: `ndo_xdp_xmit` is called with BH disabled (from a NAPI poll or a devmap
+        // flush in softirq), an RCU read-side section for the whole call.
+        let rcu = unsafe { rcu::Guard::assume_held() };
+        let flush = flags & bindings::XDP_XMIT_FLUSH != 0;
+        // SAFETY: a registered device; `ndo_init` succeeded.
+        let res = T::xdp_xmit(unsafe { Device::from_raw(dev) }, &mut batch, flush, &rcu);
+        match res {
+            Err(e) if batch.taken() == 0 => e.to_errno(),
+            // `taken <= n`, which fits.
+            _ => batch.taken() as ffi::c_int,
+        }
     }
 }

@@ -20,6 +20,7 @@ pub mod proc;
 pub mod rcu;
 pub mod rtnl;
 pub mod skbuff;
+pub mod xdp;
 
 /// `Some(callback)` when the driver implements the operation, for C ops tables.
 const fn op<F: Copy>(implemented: bool, callback: F) -> Option<F> {

@@ -8,8 +8,11 @@
 //! move: [`NapiQueue`] is pin-initialised, and leaves the lists (with a grace period) when
 //! dropped.
 
-use super::{bindings, device::NetDevice, rtnl::Rtnl, skbuff::SkBuff};
-use core::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
+use super::{bindings, device::NetDevice, rcu, rtnl::Rtnl, skbuff::SkBuff};
+use core::{
+    mem::ManuallyDrop,
+    sync::atomic::{fence, AtomicBool, AtomicU32, Ordering},
+};
 use kernel::{ffi, init::PinInit, prelude::*, types::Opaque};
 
 /// A receive queue's polling logic.
@@ -81,6 +84,13 @@ impl<Q: NapiPoll> NapiQueue<Q> {
             notify_masked: AtomicBool::new(false),
             rx_queue: AtomicU32::new(NO_QUEUE),
         })
+    }
+
+    /// The context's id (`napi_id`), as busy polling and `xdp_rxq_info` know it.
+    pub fn napi_id(&self) -> u32 {
+        // SAFETY: `napi` was added (type invariant); `napi_id` is set when it is added and read
+        // as a plain integer.
+        unsafe { core::ptr::addr_of!((*self.napi.get()).napi_id).read_volatile() }
     }
 
     /// The queue this context polls.
@@ -207,6 +217,10 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         let budget = u32::try_from(budget).unwrap_or(0);
         let ctx = Poll {
             napi,
+            // SAFETY: NAPI polls run in softirq context or with BH disabled (threaded NAPI,
+            // busy polling), an RCU read-side section for the whole poll, which `ctx` does not
+            // outlive.
+            rcu: unsafe { rcu::Guard::assume_held() },
             _p: core::marker::PhantomData,
         };
         let done = this.queue.poll(&ctx, budget).min(budget);
@@ -253,10 +267,16 @@ impl<Q: NapiPoll> PinnedDrop for NapiQueue<Q> {
 /// What a poll function may do with its NAPI context.
 pub struct Poll<'a> {
     napi: *mut bindings::napi_struct,
+    rcu: ManuallyDrop<rcu::Guard>,
     _p: core::marker::PhantomData<&'a ()>,
 }
 
 impl Poll<'_> {
+    /// The RCU read-side section the poll runs in (BH is disabled throughout a poll).
+    pub fn rcu(&self) -> &rcu::Guard {
+        &self.rcu
+    }
+
     /// Hands a received packet to GRO and the stack (`napi_gro_receive`). A clone (a pair
     /// device receives the sending socket's clones) gets a head of its own first: GRO
     /// rewrites the shared info a clone has in common with its original. UDP that GRO could

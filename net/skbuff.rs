@@ -37,6 +37,11 @@ impl SkBuff {
         ptr
     }
 
+    /// The raw pointer, ownership kept (for the C side of another `net` abstraction).
+    pub(crate) fn as_raw(&self) -> *mut bindings::sk_buff {
+        self.0.as_ptr()
+    }
+
     /// Length of the packet data in bytes.
     pub fn len(&self) -> u32 {
         // SAFETY: by the type invariant `self.0` is a valid `sk_buff`, owned by us.

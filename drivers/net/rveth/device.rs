@@ -4,12 +4,14 @@
 //! teardown); the transmit path is in `xmit.rs`.
 
 use crate::net::{
+    attr::ExtAck,
     device::{Device, DeviceOps, DeviceOpsTable, NetDevice, TxResult},
     errno,
     napi::NapiQueue,
     rcu::{self, RcuDevice},
     rtnl::Rtnl,
     skbuff::SkBuff,
+    xdp,
 };
 use crate::{guard::Guard, rxq::RxQueue, xmit, Rveth};
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
@@ -45,9 +47,9 @@ pub(crate) struct TxStats {
 fn new_rxqs(dev: &NetDevice) -> Result<KVec<Pin<KBox<NapiQueue<RxQueue>>>>> {
     let count = dev.num_rx_queues().max(1) as usize;
     let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
-    for _ in 0..count {
+    for index in 0..count {
         rxqs.push(
-            KBox::pin_init(NapiQueue::new(dev, RxQueue::new()), GFP_KERNEL)?,
+            KBox::pin_init(NapiQueue::new(dev, RxQueue::new(index as u32)), GFP_KERNEL)?,
             GFP_KERNEL,
         )?;
     }
@@ -143,6 +145,24 @@ impl DeviceOps for Rveth {
         let both = mine.max(peer.private().requested_headroom.load(Relaxed));
         dev.set_needed_headroom(both);
         peer.set_needed_headroom(both);
+    }
+
+    fn xdp_setup(
+        dev: &Device<Self>,
+        prog: Option<xdp::Prog>,
+        extack: &ExtAck<'_>,
+        rtnl: &Rtnl,
+    ) -> Result {
+        crate::xdp::setup(dev, prog, extack, rtnl)
+    }
+
+    fn xdp_xmit(
+        dev: &Device<Self>,
+        frames: &mut xdp::XmitFrames<'_>,
+        _flush: bool,
+        rcu: &rcu::Guard,
+    ) -> Result {
+        crate::xdp::xmit(dev, frames, rcu)
     }
 
     fn get_iflink(dev: &Device<Self>) -> i32 {

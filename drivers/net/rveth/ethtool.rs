@@ -8,8 +8,8 @@ use crate::net::{
     rcu,
     rtnl::Rtnl,
 };
-use crate::{classify::CLASS_NAMES, Rveth};
-use core::sync::atomic::Ordering::Relaxed;
+use crate::{classify::CLASS_NAMES, rxq::QueueStats, Rveth};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{c_str, prelude::*};
 
 #[vtable]
@@ -42,13 +42,29 @@ impl EthtoolOps for Rveth {
         for (name, n) in CLASS_NAMES.iter().zip(private.guard.drops.read()) {
             out.stat(format_args!("guard_drop_{name}"), n);
         }
+        let rcu = rcu::Guard::new();
+        let peer = private.peer.get(&rcu);
         for (i, q) in private.txqs.iter().enumerate() {
             out.stat(
                 format_args!("tx_queue_{i}_packets"),
                 q.packets.load(Relaxed),
             );
             out.stat(format_args!("tx_queue_{i}_bytes"), q.bytes.load(Relaxed));
+            // veth's: frames redirected into this end, queued on the peer's queue `i`.
+            let peer_q = peer.and_then(|p| p.private().rxqs.get(i));
+            let xmit = |f: fn(&QueueStats) -> &AtomicU64| {
+                peer_q.map_or(0, |q| f(&q.queue().stats).load(Relaxed))
+            };
+            out.stat(
+                format_args!("tx_queue_{i}_xdp_xmit"),
+                xmit(|s| &s.xdp_xmit),
+            );
+            out.stat(
+                format_args!("tx_queue_{i}_xdp_xmit_errors"),
+                xmit(|s| &s.xdp_xmit_errors),
+            );
         }
+        drop(rcu);
         for (i, q) in private.rxqs.iter().enumerate() {
             let s = &q.queue().stats;
             let backlog = s.backlog_packets.load(Relaxed);
@@ -69,6 +85,17 @@ impl EthtoolOps for Rveth {
                 format_args!("rx_queue_{i}_napi_polls"),
                 s.polls.load(Relaxed),
             );
+            // veth's per-queue XDP counters, same names.
+            for (name, c) in [
+                ("xdp_packets", &s.xdp_packets),
+                ("xdp_bytes", &s.xdp_bytes),
+                ("xdp_drops", &s.xdp_drops),
+                ("xdp_redirect", &s.xdp_redirect),
+                ("xdp_tx", &s.xdp_tx),
+                ("xdp_tx_errors", &s.xdp_tx_errors),
+            ] {
+                out.stat(format_args!("rx_queue_{i}_{name}"), c.load(Relaxed));
+            }
         }
     }
 

@@ -138,6 +138,7 @@ impl LinkOps for Rveth {
         );
         dev.set_mpls_features(MPLS_FEATURES);
         dev.set_tso_max_size_unlimited();
+        dev.set_xdp_features();
     }
 
     fn default_num_queues() -> u32 {

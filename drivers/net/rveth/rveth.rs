@@ -22,6 +22,7 @@ mod queue_map;
 mod ring;
 mod rxq;
 mod uapi;
+mod xdp;
 mod xmit;
 
 use kernel::prelude::*;

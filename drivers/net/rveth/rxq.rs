@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A receive queue: the ring the peer transmits into and the NAPI poll that empties it.
+//! A receive queue: the ring the peer transmits into and the NAPI poll that empties it,
+//! running the queue's XDP program (if one is attached) before GRO.
 
 use crate::net::{
     bh::BhGuard,
     bindings::ETH_HLEN,
+    device::Device,
     napi::{NapiPoll, Poll},
+    rcu::{self, RcuBox},
+    rtnl::Rtnl,
     skbuff::{DropReason, SkBuff},
+    xdp::{Action, Frame, PollScope, QueueXdp, XdpBuff, XmitFrames},
 };
+use crate::queue_map::peer_rx_queue;
 use crate::ring::{Ring, RING_SIZE};
+use crate::Rveth;
 use core::sync::atomic::{
     AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
@@ -17,6 +24,8 @@ use kernel::{new_spinlock, prelude::*, sync::SpinLock};
 
 /// Packets a poll takes off the ring per lock acquisition.
 const BATCH: usize = 16;
+/// Frames `XDP_TX` collects before handing them to the peer, as veth's bulk queue.
+const TX_BULK: usize = 16;
 
 /// Per-queue counters for `ethtool -S`.
 #[derive(Default)]
@@ -25,7 +34,8 @@ pub(crate) struct QueueStats {
     pub(crate) packets: AtomicU64,
     /// Written only by the queue's poll.
     pub(crate) bytes: AtomicU64,
-    /// Packets dropped because the ring was full (by any transmitting CPU).
+    /// Packets dropped because the ring was full (by any transmitting CPU), or, by the poll,
+    /// because XDP could not copy, pass, transmit or redirect them (veth's `drops`).
     pub(crate) drops: AtomicU64,
     /// Written only by the queue's poll.
     pub(crate) polls: AtomicU64,
@@ -33,12 +43,35 @@ pub(crate) struct QueueStats {
     pub(crate) backlog_packets: AtomicU64,
     /// Bytes of those (any CPU).
     pub(crate) backlog_bytes: AtomicU64,
+    /// Packets the XDP program ran on (poll only), veth's `xdp_packets`.
+    pub(crate) xdp_packets: AtomicU64,
+    /// Their bytes from the Ethernet header as the program saw them (poll only).
+    pub(crate) xdp_bytes: AtomicU64,
+    /// `XDP_DROP` and `XDP_ABORTED` (poll only).
+    pub(crate) xdp_drops: AtomicU64,
+    /// Successful `XDP_REDIRECT`s (poll only).
+    pub(crate) xdp_redirect: AtomicU64,
+    /// `XDP_TX` frames handed to the peer (poll only).
+    pub(crate) xdp_tx: AtomicU64,
+    /// `XDP_TX` frames the peer could not take (poll only).
+    pub(crate) xdp_tx_errors: AtomicU64,
+    /// Frames redirected into the peer (its `ndo_xdp_xmit`) queued here (any CPU).
+    pub(crate) xdp_xmit: AtomicU64,
+    /// Frames redirected into the peer that this queue could not take (any CPU).
+    pub(crate) xdp_xmit_errors: AtomicU64,
 }
 
 /// Adds to a counter that only one context writes (a NAPI poll never runs on two CPUs at
 /// once): a plain load and store instead of a locked read-modify-write.
 fn add_single_writer(counter: &AtomicU64, by: u64) {
     counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
+}
+
+/// What the peer queues for this end: skbs from its transmit, frames from XDP (its
+/// `XDP_TX`, or `ndo_xdp_xmit` from any device redirecting into it).
+pub(crate) enum RxItem {
+    Skb(SkBuff),
+    Frame(Frame),
 }
 
 /// A peer's receive queue.
@@ -48,18 +81,24 @@ fn add_single_writer(counter: &AtomicU64, by: u64) {
 #[pin_data]
 pub(crate) struct RxQueue {
     #[pin]
-    ring: SpinLock<Ring<SkBuff>>,
+    ring: SpinLock<Ring<RxItem>>,
     /// The ring's length, stored under the lock after every change, so that the poll's last
     /// look at the ring (`has_work`) needs no lock.
     queued: AtomicUsize,
+    /// This queue's index on its device.
+    index: u32,
+    /// The XDP program and its per-queue state, read by the poll with one load.
+    xdp: RcuBox<QueueXdp>,
     pub(crate) stats: QueueStats,
 }
 
 impl RxQueue {
-    pub(crate) fn new() -> impl PinInit<Self, Error> {
+    pub(crate) fn new(index: u32) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             ring <- new_spinlock!(Ring::new(RING_SIZE)?, "rveth_rxq"),
             queued: AtomicUsize::new(0),
+            index,
+            xdp: RcuBox::new(),
             stats: QueueStats::default(),
         })
     }
@@ -67,9 +106,51 @@ impl RxQueue {
     /// Queues a packet for the poll; gives it back when the ring is full.
     pub(crate) fn enqueue(&self, skb: SkBuff) -> Result<(), SkBuff> {
         let mut ring = self.ring.lock();
-        ring.push(skb)?;
+        let res = ring.push(RxItem::Skb(skb));
         self.queued.store(ring.len(), Release);
-        Ok(())
+        match res {
+            Ok(()) => Ok(()),
+            Err(RxItem::Skb(skb)) => Err(skb),
+            // Only an skb was pushed.
+            Err(RxItem::Frame(frame)) => {
+                drop(frame);
+                Ok(())
+            }
+        }
+    }
+
+    /// Lets `frames` push frames under one lock; a push gives the frame back when the ring is
+    /// full.
+    fn enqueue_frames(&self, frames: impl FnOnce(&mut dyn FnMut(Frame) -> Result<(), Frame>)) {
+        let mut ring = self.ring.lock();
+        frames(&mut |frame| match ring.push(RxItem::Frame(frame)) {
+            Ok(()) => Ok(()),
+            Err(RxItem::Frame(frame)) => Err(frame),
+            Err(RxItem::Skb(skb)) => {
+                // Only frames are pushed here.
+                drop(skb);
+                Ok(())
+            }
+        });
+        self.queued.store(ring.len(), Release);
+    }
+
+    /// Takes frames redirected into the peer (its `ndo_xdp_xmit`) up to `max_len` bytes each;
+    /// counts what it took and what it could not.
+    pub(crate) fn xmit_frames(&self, frames: &mut XmitFrames<'_>, max_len: u32) {
+        self.enqueue_frames(|push| {
+            frames.take_while(|frame| {
+                if frame.len() > max_len {
+                    return Err(frame);
+                }
+                push(frame)
+            })
+        });
+        let taken = frames.taken();
+        self.stats.xdp_xmit.fetch_add(taken as u64, Relaxed);
+        self.stats
+            .xdp_xmit_errors
+            .fetch_add(frames.len().saturating_sub(taken) as u64, Relaxed);
     }
 
     /// Counts a packet of `len` bytes (with its Ethernet header) that was received for this
@@ -79,14 +160,167 @@ impl RxQueue {
         self.stats.backlog_bytes.fetch_add(u64::from(len), Relaxed);
     }
 
+    /// Whether an XDP program runs on this queue: then every packet must go through the ring.
+    pub(crate) fn has_xdp(&self, rcu: &rcu::Guard) -> bool {
+        self.xdp.get(rcu).is_some()
+    }
+
+    /// This queue's index on its device.
+    pub(crate) fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// Publishes the queue's new XDP state (or none); the old one is dropped once no poll can
+    /// be using it.
+    pub(crate) fn set_xdp(&self, xdp: Option<KBox<QueueXdp>>, rtnl: &Rtnl) {
+        self.xdp.replace(xdp, rtnl);
+    }
+
     /// Drops every queued packet (the device went down).
     pub(crate) fn purge(&self) {
         let _bh = BhGuard::new();
         let mut ring = self.ring.lock();
-        while let Some(skb) = ring.pop() {
-            skb.drop_reason(DropReason::DEV_READY);
+        while let Some(item) = ring.pop() {
+            match item {
+                RxItem::Skb(skb) => skb.drop_reason(DropReason::DEV_READY),
+                RxItem::Frame(frame) => drop(frame),
+            }
         }
         self.queued.store(0, Release);
+    }
+}
+
+/// XDP work of one poll: the scope that flushes redirects, the `XDP_TX` bulk queue and the
+/// counters, written to the queue's once at the end.
+struct XdpRun<'a> {
+    xdp: &'a QueueXdp,
+    scope: PollScope<'a>,
+    tx: [Option<Frame>; TX_BULK],
+    tx_len: usize,
+    packets: u64,
+    bytes: u64,
+    drops: u64,
+    redirect: u64,
+    tx_sent: u64,
+    tx_errors: u64,
+    rx_drops: u64,
+}
+
+impl<'a> XdpRun<'a> {
+    fn new(xdp: &'a QueueXdp, napi: &'a Poll<'_>) -> Self {
+        Self {
+            xdp,
+            scope: PollScope::new(napi),
+            tx: core::array::from_fn(|_| None),
+            tx_len: 0,
+            packets: 0,
+            bytes: 0,
+            drops: 0,
+            redirect: 0,
+            tx_sent: 0,
+            tx_errors: 0,
+            rx_drops: 0,
+        }
+    }
+
+    /// Runs the program on `buff` and does what it says.
+    fn act(&mut self, mut buff: XdpBuff<'a>, q: &RxQueue, napi: &Poll<'_>) {
+        let dev = napi.dev();
+        self.packets += 1;
+        self.bytes = self.bytes.wrapping_add(buff.data().len() as u64);
+        match buff.run(dev) {
+            Action::Pass => match buff.pass(dev) {
+                Some(skb) => napi.gro_receive(skb),
+                None => self.rx_drops += 1,
+            },
+            Action::Tx => match buff.into_frame() {
+                Some(frame) => self.queue_tx(frame, q, napi),
+                None => {
+                    self.xdp.trace_exception(dev, Action::Tx);
+                    self.rx_drops += 1;
+                }
+            },
+            Action::Redirect => match buff.redirect(dev, &mut self.scope) {
+                Ok(()) => self.redirect += 1,
+                Err(_) => self.rx_drops += 1,
+            },
+            act @ Action::Aborted => {
+                self.xdp.trace_exception(dev, act);
+                self.drops += 1;
+            }
+            Action::Drop => self.drops += 1,
+        }
+    }
+
+    fn skb(&mut self, skb: SkBuff, q: &RxQueue, napi: &Poll<'_>) {
+        match self.xdp.buff_from_skb(skb) {
+            Some(buff) => self.act(buff, q, napi),
+            None => self.rx_drops += 1,
+        }
+    }
+
+    fn frame(&mut self, frame: Frame, q: &RxQueue, napi: &Poll<'_>) {
+        let buff = self.xdp.buff_from_frame(frame);
+        self.act(buff, q, napi);
+    }
+
+    fn queue_tx(&mut self, frame: Frame, q: &RxQueue, napi: &Poll<'_>) {
+        if self.tx_len == TX_BULK {
+            self.flush_tx(q, napi);
+        }
+        if let Some(slot) = self.tx.get_mut(self.tx_len) {
+            *slot = Some(frame);
+            self.tx_len += 1;
+        }
+    }
+
+    /// Hands the `XDP_TX` frames to the peer's receive queue (for this queue's index) and
+    /// schedules its poll; what it cannot take is dropped and counted.
+    fn flush_tx(&mut self, q: &RxQueue, napi: &Poll<'_>) {
+        let n = core::mem::take(&mut self.tx_len);
+        let mut frames = self.tx.iter_mut().take(n).filter_map(Option::take);
+        let mut sent = 0u64;
+        let peer = Device::<Rveth>::downcast(napi.dev())
+            .and_then(|dev| dev.private().peer.get(napi.rcu()))
+            .filter(|peer| peer.is_running());
+        if let Some(peer) = peer {
+            let rxqs = &peer.private().rxqs;
+            let in_use = (peer.real_num_rx_queues() as usize).min(rxqs.len());
+            let index = peer_rx_queue(q.index as u16, in_use as u16);
+            if let Some(pq) = rxqs.get(usize::from(index)) {
+                pq.queue().enqueue_frames(|push| {
+                    for frame in frames.by_ref() {
+                        if push(frame).is_err() {
+                            break;
+                        }
+                        sent += 1;
+                    }
+                });
+                if sent > 0 {
+                    pq.schedule();
+                }
+            }
+        }
+        frames.for_each(drop);
+        self.tx_sent += sent;
+        self.tx_errors += (n as u64).saturating_sub(sent);
+    }
+
+    /// Sends what `XDP_TX` collected, flushes redirects (the scope ends) and counts.
+    fn finish(mut self, q: &RxQueue, napi: &Poll<'_>) {
+        if self.tx_len > 0 {
+            self.flush_tx(q, napi);
+        }
+        let s = &q.stats;
+        add_single_writer(&s.xdp_packets, self.packets);
+        add_single_writer(&s.xdp_bytes, self.bytes);
+        add_single_writer(&s.xdp_drops, self.drops);
+        add_single_writer(&s.xdp_redirect, self.redirect);
+        add_single_writer(&s.xdp_tx, self.tx_sent);
+        add_single_writer(&s.xdp_tx_errors, self.tx_errors);
+        if self.rx_drops > 0 {
+            s.drops.fetch_add(self.rx_drops, Relaxed);
+        }
     }
 }
 
@@ -94,16 +328,19 @@ impl NapiPoll for RxQueue {
     fn poll(&self, napi: &Poll<'_>, budget: u32) -> u32 {
         add_single_writer(&self.stats.polls, 1);
         let dev = napi.dev();
+        // One load: without a program the path below is the plain GRO one.
+        let mut xdp = self.xdp.get(napi.rcu()).map(|x| XdpRun::new(x, napi));
+        let mut frame_drops = 0u64;
         let mut done = 0u32;
         while done < budget {
             let want = BATCH.min((budget - done) as usize);
-            let mut batch: [Option<SkBuff>; BATCH] = core::array::from_fn(|_| None);
+            let mut batch: [Option<RxItem>; BATCH] = core::array::from_fn(|_| None);
             let mut n = 0;
             {
                 let mut ring = self.ring.lock();
                 while n < want {
                     match ring.pop() {
-                        Some(skb) => batch[n] = Some(skb),
+                        Some(item) => batch[n] = Some(item),
                         None => break,
                     }
                     n += 1;
@@ -111,13 +348,35 @@ impl NapiPoll for RxQueue {
                 self.queued.store(ring.len(), Release);
             }
             let mut bytes = 0u64;
-            for skb in batch.iter_mut().take(n).filter_map(Option::take) {
-                // Counted with the Ethernet header, as transmitted packets are. Non-panicking
-                // arithmetic: nothing a packet carries may reach a panic.
-                let len = skb.len().saturating_add(ETH_HLEN);
-                bytes = bytes.wrapping_add(u64::from(len));
-                dev.count_rx(len);
-                napi.gro_receive(skb);
+            for item in batch.iter_mut().take(n).filter_map(Option::take) {
+                match item {
+                    RxItem::Skb(skb) => {
+                        // Counted with the Ethernet header, as transmitted packets are.
+                        // Non-panicking arithmetic: nothing a packet carries may reach a panic.
+                        let len = skb.len().saturating_add(ETH_HLEN);
+                        bytes = bytes.wrapping_add(u64::from(len));
+                        dev.count_rx(len);
+                        match xdp.as_mut() {
+                            None => napi.gro_receive(skb),
+                            Some(run) => run.skb(skb, self, napi),
+                        }
+                    }
+                    RxItem::Frame(frame) => {
+                        let len = frame.len();
+                        bytes = bytes.wrapping_add(u64::from(len));
+                        dev.count_rx(len);
+                        match xdp.as_mut() {
+                            None => match frame.into_skb(dev) {
+                                Ok(skb) => napi.gro_receive(skb),
+                                Err(frame) => {
+                                    drop(frame);
+                                    frame_drops += 1;
+                                }
+                            },
+                            Some(run) => run.frame(frame, self, napi),
+                        }
+                    }
+                }
             }
             add_single_writer(&self.stats.packets, n as u64);
             add_single_writer(&self.stats.bytes, bytes);
@@ -125,6 +384,12 @@ impl NapiPoll for RxQueue {
             if n < want {
                 break;
             }
+        }
+        if let Some(run) = xdp {
+            run.finish(self, napi);
+        }
+        if frame_drops > 0 {
+            self.stats.drops.fetch_add(frame_drops, Relaxed);
         }
         done
     }

@@ -57,9 +57,10 @@ pub(crate) fn start_xmit(dev: &Device<Rveth>, mut skb: SkBuff, rcu: &rcu::Guard)
     // What GRO would not merge takes veth's path, this CPU's backlog, unless something
     // of this queue is still pending that it could overtake or its NAPI is threaded: a
     // ring, a NAPI schedule and a poll per packet cost more than the backlog and buy
-    // such a packet nothing. The cheap test first: under load the queue is busy and the
-    // packet's headers need not be read.
-    if q.may_bypass() && skb.gro_passes_through() {
+    // such a packet nothing. Not when the queue runs an XDP program: nothing may skip it.
+    // The cheap test first: under load the queue is busy and the packet's headers need not
+    // be read.
+    if q.may_bypass() && !q.queue().has_xdp(rcu) && skb.gro_passes_through() {
         if skb.netif_rx_counted(dev, peer, len) {
             q.queue().count_backlog(len);
             count_txq(dev, txq, len);
