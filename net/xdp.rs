@@ -273,9 +273,8 @@ impl QueueXdp {
         _rtnl: &Rtnl,
     ) -> Result<KBox<Self>> {
         // SAFETY: a valid device; the pool only records it (no DMA mapping).
-        let pool = from_err_ptr(unsafe {
-            bindings::rnet_xdp_page_pool_create(dev.as_raw(), pool_size)
-        })?;
+        let pool =
+            from_err_ptr(unsafe { bindings::rnet_xdp_page_pool_create(dev.as_raw(), pool_size) })?;
         let Some(pool) = NonNull::new(pool) else {
             return Err(ENOMEM);
         };
@@ -406,7 +405,10 @@ impl<'a> XdpBuff<'a> {
 
     /// The packet's linear data, from the Ethernet header (`data..data_end`).
     pub fn data(&self) -> &[u8] {
-        let (start, end) = (self.raw.xdp.data as *const u8, self.raw.xdp.data_end as *const u8);
+        let (start, end) = (
+            self.raw.xdp.data as *const u8,
+            self.raw.xdp.data_end as *const u8,
+        );
         if !self.owns_packet() || start.is_null() || end < start {
             return &[];
         }
@@ -417,7 +419,10 @@ impl<'a> XdpBuff<'a> {
 
     /// The metadata the program left in front of the data (`data_meta..data`).
     pub fn metadata(&self) -> &[u8] {
-        let (start, end) = (self.raw.xdp.data_meta as *const u8, self.raw.xdp.data as *const u8);
+        let (start, end) = (
+            self.raw.xdp.data_meta as *const u8,
+            self.raw.xdp.data as *const u8,
+        );
         if !self.owns_packet() || start.is_null() || end < start {
             return &[];
         }

@@ -55,10 +55,7 @@ impl EthtoolOps for Rveth {
             let xmit = |f: fn(&QueueStats) -> &AtomicU64| {
                 peer_q.map_or(0, |q| f(&q.queue().stats).load(Relaxed))
             };
-            out.stat(
-                format_args!("tx_queue_{i}_xdp_xmit"),
-                xmit(|s| &s.xdp_xmit),
-            );
+            out.stat(format_args!("tx_queue_{i}_xdp_xmit"), xmit(|s| &s.xdp_xmit));
             out.stat(
                 format_args!("tx_queue_{i}_xdp_xmit_errors"),
                 xmit(|s| &s.xdp_xmit_errors),
