@@ -226,36 +226,36 @@ impl<'a> XdpRun<'a> {
     /// Runs the program on `buff` and does what it says.
     fn act(&mut self, mut buff: XdpBuff<'a>, q: &RxQueue, napi: &Poll<'_>) {
         let dev = napi.dev();
-        self.packets += 1;
+        self.packets = self.packets.wrapping_add(1);
         self.bytes = self.bytes.wrapping_add(buff.data().len() as u64);
         match buff.run(dev) {
             Action::Pass => match buff.pass(dev) {
                 Some(skb) => napi.gro_receive(skb),
-                None => self.rx_drops += 1,
+                None => self.rx_drops = self.rx_drops.wrapping_add(1),
             },
             Action::Tx => match buff.into_frame() {
                 Some(frame) => self.queue_tx(frame, q, napi),
                 None => {
                     self.xdp.trace_exception(dev, Action::Tx);
-                    self.rx_drops += 1;
+                    self.rx_drops = self.rx_drops.wrapping_add(1);
                 }
             },
             Action::Redirect => match buff.redirect(dev, &mut self.scope) {
-                Ok(()) => self.redirect += 1,
-                Err(_) => self.rx_drops += 1,
+                Ok(()) => self.redirect = self.redirect.wrapping_add(1),
+                Err(_) => self.rx_drops = self.rx_drops.wrapping_add(1),
             },
             act @ Action::Aborted => {
                 self.xdp.trace_exception(dev, act);
-                self.drops += 1;
+                self.drops = self.drops.wrapping_add(1);
             }
-            Action::Drop => self.drops += 1,
+            Action::Drop => self.drops = self.drops.wrapping_add(1),
         }
     }
 
     fn skb(&mut self, skb: SkBuff, q: &RxQueue, napi: &Poll<'_>) {
         match self.xdp.buff_from_skb(skb) {
             Some(buff) => self.act(buff, q, napi),
-            None => self.rx_drops += 1,
+            None => self.rx_drops = self.rx_drops.wrapping_add(1),
         }
     }
 
@@ -270,7 +270,7 @@ impl<'a> XdpRun<'a> {
         }
         if let Some(slot) = self.tx.get_mut(self.tx_len) {
             *slot = Some(frame);
-            self.tx_len += 1;
+            self.tx_len = self.tx_len.wrapping_add(1);
         }
     }
 
@@ -293,7 +293,7 @@ impl<'a> XdpRun<'a> {
                         if push(frame).is_err() {
                             break;
                         }
-                        sent += 1;
+                        sent = sent.wrapping_add(1);
                     }
                 });
                 if sent > 0 {
@@ -302,8 +302,8 @@ impl<'a> XdpRun<'a> {
             }
         }
         frames.for_each(drop);
-        self.tx_sent += sent;
-        self.tx_errors += (n as u64).saturating_sub(sent);
+        self.tx_sent = self.tx_sent.wrapping_add(sent);
+        self.tx_errors = self.tx_errors.wrapping_add((n as u64).saturating_sub(sent));
     }
 
     /// Sends what `XDP_TX` collected, flushes redirects (the scope ends) and counts.
@@ -370,7 +370,7 @@ impl NapiPoll for RxQueue {
                                 Ok(skb) => napi.gro_receive(skb),
                                 Err(frame) => {
                                     drop(frame);
-                                    frame_drops += 1;
+                                    frame_drops = frame_drops.wrapping_add(1);
                                 }
                             },
                             Some(run) => run.frame(frame, self, napi),
