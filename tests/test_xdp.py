@@ -9,11 +9,10 @@ import os
 
 import pytest
 
-import namespaces
-import xdp_bpf
-from conftest import ip, ip_fails, links, load_module, module_loaded, netns_cmd, run
-from ethtool_stats import stats
-from xdp_bpf import ABORTED, DROP, PASS, TX, Program, Receiver
+from lib import namespaces, xdp_bpf
+from lib.cmd import ip, ip_fails, links, load_module, module_loaded, netns_cmd, run
+from lib.ethtool import stats
+from lib.xdp_bpf import ABORTED, DROP, PASS, TX, Program, Receiver
 
 N = 50
 XDP_COUNTERS = ("xdp_packets", "xdp_drops", "xdp_redirect", "xdp_tx", "xdp_tx_errors")

@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$out/kunit"
 dbg=/sys/kernel/debug
 mountpoint -q $dbg || mount -t debugfs none $dbg
-# bpffs for programs and maps the tc/BPF tests pin (tests/lib/tc_bpf.py); tracefs for the
+# bpffs for programs and maps the tc/BPF tests pin (tests/lib/bpf.py); tracefs for the
 # tests that read tracepoints.
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing

@@ -1,74 +1,28 @@
-"""XDP programs from tests/bpf/*.bpf.c for the selftests: loaded with bpftool, pinned with
-their maps in a directory of their own (tests side by side never share a map), attached
-with `ip link set dev X xdpdrv pinned ...`, as users attach them.
-
-The harness builds the objects on the host (scripts/lib/bpf.sh) into $RVETH_BPF_DIR; a
-missing object fails the test (it is never skipped).
+"""XDP programs of tests/bpf/*.bpf.c, attached with `ip link set dev X xdpdrv pinned ...`
+as users attach them, and raw frames to run them on.
 """
-import itertools
 import json
-import os
-import shutil
 import socket
 import struct
 import time
 
-import pytest
+from lib import bpf, namespaces
+from lib.cmd import ip
 
-import namespaces
-from conftest import ip, run
-
-BPF_FS = "/sys/fs/bpf"
-_ids = itertools.count()
+obj = bpf.obj
 # enum xdp_action
 ABORTED, DROP, PASS, TX, REDIRECT = range(5)
 # An EtherType nothing in the stack handles: test frames reach only our packet sockets.
 TEST_ETHERTYPE = 0x88B5
 
 
-def obj(name):
-    """Path of the built object tests/bpf/NAME.bpf.c."""
-    path = os.path.join(os.environ.get("RVETH_BPF_DIR", ""), f"{name}.bpf.o")
-    if not os.path.isfile(path):
-        pytest.fail(f"BPF object {path} missing: the harness builds it (scripts/lib/bpf.sh)")
-    return path
+class Program(bpf.Program):
+    """tests/bpf/NAME.bpf.c's XDP program (default: xdp_action)."""
 
-
-def _bpffs():
-    if not os.path.ismount(BPF_FS):
-        run("mount", "-t", "bpf", "bpf", BPF_FS)
-
-
-def _u32(value):
-    return [str(b) for b in struct.pack("=I", value)]
-
-
-class Program:
-    """tests/bpf/NAME.bpf.c's XDP program, pinned until the context ends."""
+    prog_type = "xdp"
 
     def __init__(self, name="xdp_action"):
-        self.name = name
-        self.dir = f"{BPF_FS}/rvx{os.getpid()}-{next(_ids)}"
-        self.pin = f"{self.dir}/prog"
-
-    def __enter__(self):
-        _bpffs()
-        os.makedirs(self.dir)
-        try:
-            run("bpftool", "prog", "load", obj(self.name), self.pin, "type", "xdp",
-                "pinmaps", f"{self.dir}/maps")
-        except Exception:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        shutil.rmtree(self.dir, ignore_errors=True)
-        return False
-
-    def set(self, map_name, key, value):
-        run("bpftool", "map", "update", "pinned", f"{self.dir}/maps/{map_name}",
-            "key", *_u32(key), "value", *_u32(value))
+        super().__init__(name)
 
     def action(self, act):
         """xdp_action: return `act` from now on."""
@@ -78,10 +32,6 @@ class Program:
         """xdp_action: XDP_REDIRECT into the device `ifindex` (of the program's namespace)."""
         self.set("devmap", 0, ifindex)
         self.action(REDIRECT)
-
-    @property
-    def id(self):
-        return json.loads(run("bpftool", "-j", "prog", "show", "pinned", self.pin))["id"]
 
     def attach(self, ns, dev, mode="xdpdrv"):
         ip("link", "set", "dev", dev, mode, "pinned", self.pin, ns=ns)
