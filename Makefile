@@ -5,13 +5,13 @@
 #   make stress     the reliability suite at full scale (long); make test runs it short
 #   make run        the demo: two namespaces joined by rveth, traffic, ip/ethtool output
 #   make bench      rveth vs veth/netkit/lo in one boot of the `bench` kernel, ratio table + SVG
-#                   (ROUNDS=3 DURATION=3 PAIRS=100 WORKLOADS=tcp1,tcp4,udp64,lat,pairs)
+#                   (quick: ROUNDS=3; ROUNDS=6 for claims; scripts/bench.sh lists the knobs)
 #   make check      rustfmt check + the kernel's CLIPPY=1 build, zero warnings
 #   make plugin     build + install link_rveth.so, the iproute2 plugin (test and run do it)
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
 
 FLAVOUR ?= test
-export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS DEVICES PERF KO KO_B
+export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS DEVICES PERF KO KO_B MEM_PAIRS GROWTH BIG_ROUNDS
 
 .PHONY: all module kernel test stress run bench check clean bootstrap plugin
 

@@ -2,10 +2,14 @@
 # make bench: one boot of the `bench` kernel (no debug options, built if missing), rveth vs
 # veth vs veth+GRO vs netkit vs lo side by side in that boot (scripts/guest/bench.py), then
 # the table, ratios, JSON and SVG chart (scripts/bench_report.py) in results/bench-<date>/.
-#   make bench                                     # quick: ROUNDS=3 DURATION=3 PAIRS=100, 6-9 min
-#   ROUNDS=5 DURATION=10 PAIRS=1000 make bench     # thorough, ~25 min
+#   make bench                                     # quick (a smoke run): ROUNDS=3 DURATION=3
+#   ROUNDS=6 make bench                            # full: enough rounds for a sign test, +10,000 pairs
 # PAIRS pairs are created and deleted per kind and round; the time is scaled to 1000 pairs.
-#   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,pairs)
+# mem/mem4: MEM_PAIRS (1000) pairs up, kernel memory per pair; growth: GROWTH pair counts
+# (quick 100,1000; full 100,1000,10000) created and deleted; both in the first BIG_ROUNDS (1)
+# rounds only for mem/mem4 and counts over 1000. lat: p50/p99/p99.9; noisy: the same under a
+# UDP flood over a second pair of the same kind.
+#   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,noisy,pairs,mem,mem4,growth)
 #   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
 #   KO=a.ko KO_B=b.ko make bench                   # two driver builds, as rveth and rveth-b
 #   PIN=0 make bench                               # clients/servers not pinned to CPU 0/1
@@ -18,9 +22,10 @@ kdir=${KDIR:-$("$here/kernel.sh" bench)}
 export KDIR=$kdir
 ko=${KO:-$("$here/module.sh")}  # KO=: a saved build, to compare driver variants
 rounds=${ROUNDS:-3}; duration=${DURATION:-3}; pairs=${PAIRS:-100}
-workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,pairs}
+workloads=${WORKLOADS:-tcp1,tcp4,udp64,lat,noisy,pairs,mem,mem4,growth}
+if [ "$rounds" -ge 6 ]; then growth=${GROWTH:-100,1000,10000}; else growth=${GROWTH:-100,1000}; fi
 devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
-extra="--pin ${PIN:-1} --fresh ${FRESH:-1}"; [ "${PERF:-0}" = 1 ] && extra="$extra --perf"
+extra="--pin ${PIN:-1} --fresh ${FRESH:-1} --mem-pairs ${MEM_PAIRS:-1000} --growth $growth --big-rounds ${BIG_ROUNDS:-1}"; [ "${PERF:-0}" = 1 ] && extra="$extra --perf"
 [ -n "${KO_B:-}" ] && extra="$extra --ko-b $KO_B"
 res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"

@@ -6,27 +6,42 @@
 Reads RESULTS_DIR/raw.json (scripts/guest/bench.py). For each workload and device: the median
 and min-max over rounds. Ratios are paired by round (rveth and the other device ran minutes
 apart in the same boot) and the median of the per-round ratios is reported with its range.
-For latency and pair create/delete lower is better, so a ratio below 1.0 is a win there.
-Standard library only.
+For latency, memory and pair create/delete lower is better, so a ratio below 1.0 is a win
+there. Beside every ratio: veth-gro/veth, the A/A pair (the same path for this traffic, so its
+spread is the run's noise), and a two-sided sign test over the rounds. Standard library only.
 """
 import glob
 import json
+import math
 import os
 import re
 import statistics
 import sys
 
 DEVICES = ["rveth", "veth", "veth-gro", "netkit", "lo"]  # replaced by the run's list
-RATIOS = [("rveth", "veth"), ("rveth", "lo"), ("rveth-b", "veth"), ("rveth-b", "rveth"),
-          ("rveth-thr", "veth"), ("rveth-thr", "rveth")]
+RATIOS = [("rveth", "veth"), ("veth-gro", "veth"), ("rveth", "netkit"), ("rveth", "lo"),
+          ("rveth-b", "veth"), ("rveth-b", "rveth"), ("rveth-thr", "veth"), ("rveth-thr", "rveth")]
+AA = "veth-gro/veth"  # the A/A control: an identical path for everything GRO cannot merge
+ALPHA = 0.05
 LABELS = {
     "tcp1": "TCP 1 stream",
     "tcp4": "TCP 4 streams",
     "udp64": "UDP 64 B rx",
     "lat_p50": "latency p50",
     "lat_p99": "latency p99",
+    "lat_p999": "latency p99.9",
+    "nlat_p50": "p50, UDP flood beside",
+    "nlat_p99": "p99, UDP flood beside",
+    "nlat_p999": "p99.9, UDP flood beside",
     "pairs": "1000 pairs add+del",
+    "mem": "memory per pair",
+    "mem4": "memory per pair, 4 queues",
 }
+
+
+def label(w):
+    m = re.match(r"grow(\d+)$", w)
+    return f"{int(m.group(1)):,} pairs add+del" if m else LABELS.get(w, w)
 COLORS = {"rveth": "#d95f02", "rveth-b": "#e6ab02", "rveth-thr": "#e7298a", "veth": "#7570b3", "veth-gro": "#a6a3d6", "netkit": "#1b9e77",
           "lo": "#999999"}
 
@@ -39,6 +54,16 @@ def fmt(v):
     if abs(v) >= 10:
         return f"{v:.1f}"
     return f"{v:.2f}"
+
+
+def sign_test(ahead, behind):
+    """Two-sided sign test: the chance of a split at least this uneven between rounds won
+    and rounds lost if either device were as likely to win a round (ties left out)."""
+    n = ahead + behind
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(ahead, behind) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
 
 
 def summarise(raw):
@@ -68,9 +93,12 @@ def summarise(raw):
             if per_round:
                 # Rounds the numerator did better in: a sign test needs no noise model.
                 ahead = sum(1 for x in per_round if (x > 1) == higher and x != 1)
+                behind = sum(1 for x in per_round if (x > 1) != higher and x != 1)
                 row["ratios"][f"{num}/{ref}"] = {"median": statistics.median(per_round),
                                                  "min": min(per_round), "max": max(per_round),
-                                                 "ahead": ahead, "n": len(per_round)}
+                                                 "ahead": ahead, "behind": behind,
+                                                 "n": len(per_round),
+                                                 "p": sign_test(ahead, behind)}
         out[w] = row
     return out
 
@@ -90,10 +118,10 @@ def table(summary, meta):
             r = row["ratios"].get(name)
             rat.append(f"**{r['median']:.2f}** ({r['min']:.2f}–{r['max']:.2f})" if r else "n/a")
         better = "higher" if row["higher_is_better"] else "lower"
-        lines.append(f"| {LABELS.get(w, w)} | {row['unit']}, {better} better | "
+        lines.append(f"| {label(w)} | {row['unit']}, {better} better | "
                      + " | ".join(cells) + " | " + " | ".join(rat) + " |")
     lines.append("")
-    ahead = [f"{LABELS.get(w, w)} {r['ahead']}/{r['n']}" for w, row in summary.items()
+    ahead = [f"{label(w)} {r['ahead']}/{r['n']}" for w, row in summary.items()
              if (r := row["ratios"].get("rveth/veth"))]
     if ahead:
         lines.append("Rounds in which rveth did better than veth: " + ", ".join(ahead) + ".")
@@ -101,6 +129,107 @@ def table(summary, meta):
     lines.append(f"Median (min–max) of {meta['rounds']} interleaved rounds, {meta['duration_s']} s "
                  f"per run, {meta['vcpus']} vCPUs, kernel {meta['kernel']}, QEMU TCG; ratios are "
                  "medians of per-round ratios (range in brackets).")
+    return "\n".join(lines)
+
+
+def verdict(r, aa):
+    """What a ratio supports: better/worse when the sign test says so (p < ALPHA) and the
+    median lies outside the A/A pair's range in that workload (where it was measured);
+    otherwise level, i.e. not told apart from the noise."""
+    if r["p"] >= ALPHA:
+        return "level"
+    if aa and aa["min"] <= r["median"] <= aa["max"]:
+        return "level"
+    return "better" if r["ahead"] > r["behind"] else "worse"
+
+
+def claims(summary, meta, pairs=(("rveth", "veth"), ("rveth", "netkit"), ("rveth-b", "rveth"))):
+    """Per workload and ratio: median (range), rounds better/worse, sign-test p, with the A/A
+    pair's figures beside it, and the verdict."""
+    names = [f"{n}/{r}" for n, r in pairs if any(f"{n}/{r}" in row["ratios"]
+                                                 for row in summary.values())]
+    if not names:
+        return None
+    lines = [f"| workload | {AA} (A/A) | " + " | ".join(names) + " |",
+             "|" + " --- |" * (2 + len(names))]
+
+    def cell(r):
+        return (f"{r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f}), {r['ahead']}+/"
+                f"{r['behind']}−, p={r['p']:.2g}")
+
+    for w, row in summary.items():
+        aa = row["ratios"].get(AA)
+        cells = []
+        for name in names:
+            r = row["ratios"].get(name)
+            cells.append(f"{cell(r)}: **{verdict(r, aa)}**" if r else "n/a")
+        lines.append(f"| {label(w)} | {cell(aa) if aa else 'n/a'} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"Per-round ratios: median (range), rounds the first device did better (+) and "
+                 f"worse (−), two-sided sign-test p. **better**/**worse**: p < {ALPHA} and the "
+                 f"median outside the A/A range; **level**: not told apart from the noise.")
+    return "\n".join(lines)
+
+
+def mode_line(meta):
+    """A quick run says so: it is a smoke run, too few rounds for any claim."""
+    if not meta.get("quick", meta["rounds"] < 6):
+        return ""
+    return (f"**Quick mode (smoke run)**: with {meta['rounds']} rounds no sign test can reach "
+            f"p < {ALPHA} (at best p = {sign_test(meta['rounds'], 0):.2g}); ROUNDS=6 or more "
+            "for claims.\n\n")
+
+
+def memory(raw):
+    """Memory workloads: per device the median over rounds of each measure, KiB per pair,
+    and the caches that grew most for each device (first round it was measured)."""
+    rows = {}
+    for s in raw["samples"]:
+        if s["workload"] in ("mem", "mem4"):
+            rows.setdefault((s["workload"], s["device"]), []).append(s)
+    if not rows:
+        return None
+    k = 1024
+
+    def med(samples, key):
+        vals = [x[key] for x in samples if x.get(key) is not None]
+        return f"{statistics.median(vals) / k:.1f}" if vals else "n/a"
+
+    n = raw["meta"].get("mem_pairs", "?")
+    lines = [f"| workload | device | rounds | MemAvailable drop | Slab (meminfo) | slabinfo total | "
+             f"Percpu | not back after delete |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for (w, d), samples in rows.items():
+        avail = statistics.median(x["value"] for x in samples)
+        lines.append(f"| {label(w)} | {d} | {len(samples)} | {avail:.1f} | {med(samples, 'slab')} | "
+                     f"{med(samples, 'slabinfo')} | {med(samples, 'percpu')} | "
+                     f"{med(samples, 'left')} |")
+    lines.append("")
+    lines.append(f"KiB per pair for {n} pairs, both ends up, no addresses, after a settle (Slab and "
+                 "MemAvailable still within 64 KiB over 1 s); medians over rounds. slabinfo total: "
+                 "the sum of every cache's slabs in /proc/slabinfo (n/a: the kernel has none).")
+    for (w, d), samples in rows.items():
+        caches = samples[0].get("caches")
+        if caches:
+            lines.append(f"- {label(w)}, {d}: " + ", ".join(f"{c} {b / k:+.2f}" for c, b in caches))
+    return "\n".join(lines)
+
+
+def growth(summary):
+    """grow<N> workloads: per device, time per pair at each N and how the cost per pair grew
+    from the smallest N to the largest (1.0: linear)."""
+    sizes = sorted(int(w[4:]) for w in summary if re.match(r"grow\d+$", w))
+    if not sizes:
+        return None
+    devices = [d for d in DEVICES if any(d in summary[f"grow{n}"]["devices"] for n in sizes)]
+    lines = ["| device | " + " | ".join(f"{n:,} pairs, ms/pair" for n in sizes)
+             + f" | {sizes[-1]:,} / {sizes[0]:,} per pair |", "|" + " --- |" * (len(sizes) + 2)]
+    for d in devices:
+        meds = [summary[f"grow{n}"]["devices"].get(d, {}).get("median") for n in sizes]
+        factor = meds[-1] / meds[0] if meds[0] and meds[-1] else None
+        lines.append(f"| {d} | " + " | ".join(fmt(m) for m in meds) + f" | {fmt(factor)} |")
+    lines.append("")
+    lines.append("N pairs created (both ends down) and then deleted, one rtnetlink request at a "
+                 "time over one socket; median over the rounds that ran N.")
     return "\n".join(lines)
 
 
@@ -142,7 +271,7 @@ def profiles(res):
              "module code % of busy |", "| --- | --- | --- | --- | --- | --- |"]
     for (w, d), vals in sorted(rows.items()):
         med = [statistics.median(v[k] for v in vals) for k in range(3)]
-        lines.append(f"| {LABELS.get(w, w)} | {d} | {len(vals)} | {med[0]:.0f} | {med[1]:.0f} | "
+        lines.append(f"| {label(w)} | {d} | {len(vals)} | {med[0]:.0f} | {med[1]:.0f} | "
                      f"{med[2]:.1f} |")
     lines.append("")
     lines.append("From `perf record -e cpu-clock -a` around each run (PERF=1); medians over rounds. "
@@ -302,10 +431,10 @@ def main():
         raw = json.load(f)
     DEVICES[:] = raw["meta"]["devices"]
     summary = summarise(raw)
-    md = table(summary, raw["meta"])
-    prof = profiles(res)
-    if prof:
-        md += "\n\n" + prof
+    md = mode_line(raw["meta"]) + table(summary, raw["meta"])
+    for extra in (claims(summary, raw["meta"]), memory(raw), growth(summary), profiles(res)):
+        if extra:
+            md += "\n\n" + extra
     with open(os.path.join(res, "summary.json"), "w") as f:
         json.dump({"meta": raw["meta"], "summary": summary}, f, indent=1)
     with open(os.path.join(res, "table.md"), "w") as f:

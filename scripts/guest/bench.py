@@ -9,6 +9,8 @@ next slot. Rounds are interleaved at the finest grain: for each round, for each 
 every device runs once (the device order rotates each round), so slow drift of a noisy host
 hits all devices alike.
 Each sample is appended to DIR/raw.json as soon as it is measured; progress goes to stderr.
+Scale workloads (scripts/guest/scale.py): memory per pair (mem, mem4) and create+delete time
+per pair at growing counts (growth); the costly sizes run in the first --big-rounds rounds only.
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
 from lib.rawnl import Rtnl, peer  # noqa: E402  (rtnetlink without per-message decoding)
+import scale  # noqa: E402  (scripts/guest/scale.py)
 
 DEVICES = ["rveth", "rveth-thr", "veth", "veth-gro", "netkit", "lo"]
 # rveth-thr: rveth with threaded NAPI on both ends (/sys/class/net/*/threaded).
@@ -32,8 +35,18 @@ WORKLOADS = {
     "udp64": ("kpps", True),
     "lat_p50": ("us", False),
     "lat_p99": ("us", False),
+    "lat_p999": ("us", False),
+    # The same ping-pong while a UDP flood runs over a second pair of the same kind.
+    "nlat_p50": ("us", False),
+    "nlat_p99": ("us", False),
+    "nlat_p999": ("us", False),
     "pairs": ("s/1000", False),  # measured with --pairs, scaled to 1000 pairs
+    "mem": ("KiB/pair", False),  # --mem-pairs pairs, both ends up, default queues
+    "mem4": ("KiB/pair", False),  # the same with 4 rx and 4 tx queues per end
 }
+GROWTH_UNIT = ("ms/pair", False)  # grow<N>: N pairs created, then deleted, time per pair
+# Fewer rounds than this cannot give a two-sided sign-test p below 0.05 (2 / 2^5 = 0.0625).
+FULL_ROUNDS = 6
 PAIR_KINDS = {"rveth": "rveth", "rveth-b": "rveth", "veth": "veth",
               "netkit": "netkit"}  # rveth-thr, veth-gro, lo: n/a
 LOADED = {"ko": None}
@@ -85,8 +98,12 @@ def server_ip(dev):
 
 
 def make_link(dev):
-    a, b, i = ns_a(dev), ns_b(dev), slot(dev)
-    x, y = f"bx{i}", f"by{i}"
+    i = slot(dev)
+    make_pair(dev, f"bx{i}", f"by{i}", ns_a(dev), ns_b(dev), f"10.99.{i}")
+
+
+def make_pair(dev, x, y, a, b, net):
+    """A pair of `dev`'s kind and settings, x in namespace a (net.1/24), y in b (net.2)."""
     if dev == "veth" or dev == "veth-gro":
         sh(f"ip link add {x} type veth peer name {y}")
     else:
@@ -94,8 +111,8 @@ def make_link(dev):
             rt.newlink(x, "rveth" if base(dev) in RVETH_KINDS else dev, data=peer(y))
     sh(f"ip link set {x} netns {a}")
     sh(f"ip link set {y} netns {b}")
-    sh(f"ip -n {a} addr add 10.99.{i}.1/24 dev {x}")
-    sh(f"ip -n {b} addr add 10.99.{i}.2/24 dev {y}")
+    sh(f"ip -n {a} addr add {net}.1/24 dev {x}")
+    sh(f"ip -n {b} addr add {net}.2/24 dev {y}")
     sh(f"ip -n {a} link set {x} up")
     sh(f"ip -n {b} link set {y} up")
     if dev == "veth-gro":
@@ -240,14 +257,102 @@ def run_udp(args, dev, dur):
 
 
 def run_latency(args, dev, dur):
+    """sockperf ping-pong: (p50, p99, p99.9) in us."""
     cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}sockperf ping-pong "
            f"-i {server_ip(dev)} -p 11111 -t {dur} -m 64")
     r = sh(cmd, check=False, timeout=dur + 60)
     pct = dict(re.findall(r"percentile (\d+\.\d+) =\s+([\d.]+)", r.stdout + r.stderr))
-    if "50.000" not in pct:
+    if not {"50.000", "99.000", "99.900"} <= set(pct):
         log(f"{dev}: sockperf failed: {r.stdout[-300:]} {r.stderr[-300:]}")
         return None
-    return float(pct["50.000"]), float(pct["99.000"])
+    return float(pct["50.000"]), float(pct["99.000"]), float(pct["99.900"])
+
+
+# The noisy neighbour: a second pair of the device's kind and settings between two
+# namespaces of its own, flooded with 64 B UDP (iperf3 -b 0) from the other vCPU than the
+# latency client's, i.e. the latency server's; for lo, the noise namespace's own lo.
+NOISE_A, NOISE_B, NOISE_NET, NOISE_PORT = "bn-nz-a", "bn-nz-b", "10.98.0", 5202
+
+
+def setup_noise(args, servers):
+    for ns in (NOISE_A, NOISE_B):
+        sh(f"ip netns add {ns}")
+        sh(f"ip -n {ns} link set lo up")
+        servers.append(subprocess.Popen(
+            f"exec ip netns exec {ns} {pin(args, SERVER_CPU)}iperf3 -s -p {NOISE_PORT}",
+            shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+
+def noise_rx_packets(dev):
+    ns, name = (NOISE_A, "lo") if dev == "lo" else (NOISE_B, "ny")
+    r = sh(f"ip -n {ns} -s -j link show {name}", check=False)
+    try:
+        return json.loads(r.stdout)[0]["stats64"]["rx"]["packets"]
+    except (ValueError, KeyError, IndexError):
+        return 0
+
+
+def start_noise(args, dev, dur):
+    """Starts the flood for `dev` and returns it once its receiver is counting packets."""
+    target = "127.0.0.1"
+    if dev != "lo":
+        make_pair(dev, "nx", "ny", NOISE_A, NOISE_B, NOISE_NET)
+        target = f"{NOISE_NET}.2"
+        for _ in range(20):
+            if sh(f"ip netns exec {NOISE_A} ping -c 1 -W 1 {target}", check=False).returncode == 0:
+                break
+    base_rx = noise_rx_packets(dev)
+    flood = subprocess.Popen(
+        f"exec ip netns exec {NOISE_A} {pin(args, SERVER_CPU)}iperf3 -c {target} "
+        f"-p {NOISE_PORT} -u -l 64 -b 0 -t {dur + 4} -J", shell=True, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if noise_rx_packets(dev) > base_rx + 1000 or flood.poll() is not None:
+            break
+        time.sleep(0.1)
+    return flood
+
+
+def stop_noise(dev, flood, dur):
+    """Waits for the flood to end, removes its pair; the datagrams/s it delivered."""
+    try:
+        out, _ = flood.communicate(timeout=dur + 60)
+        rx = json.loads(out)["end"]["sum_received"]
+        kpps = rx["bytes"] / 64 / rx["seconds"] / 1e3
+    except (subprocess.TimeoutExpired, ValueError, KeyError):
+        flood.kill()
+        kpps = None
+    if dev != "lo":
+        sh(f"ip -n {NOISE_A} link del nx", check=False)
+    return kpps
+
+
+def run_noisy_latency(args, dev, dur):
+    flood = start_noise(args, dev, dur)
+    try:
+        v = run_latency(args, dev, dur)
+    finally:
+        kpps = stop_noise(dev, flood, dur)
+    log(f"{dev}: noisy neighbour delivered {kpps or 0:.1f} kpps during the ping-pong")
+    return v if kpps else None
+
+
+def run_mem(dev, n, queues):
+    ns = f"bn-scale-{dev}"
+    sh(f"ip netns add {ns}")
+    try:
+        return scale.memory_per_pair(ns, PAIR_KINDS[dev], n, queues, lambda m: log(f"{dev}: {m}"))
+    finally:
+        sh(f"ip netns del {ns}", check=False)
+
+
+def run_growth(dev, n):
+    ns = f"bn-scale-{dev}"
+    sh(f"ip netns add {ns}")
+    try:
+        return scale.create_delete(ns, PAIR_KINDS[dev], n)
+    finally:
+        sh(f"ip netns del {ns}", check=False)
 
 
 def run_pairs(dev, n):
@@ -274,7 +379,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=3)
     ap.add_argument("--pairs", type=int, default=100)
-    ap.add_argument("--workloads", default="tcp1,tcp4,udp64,lat,pairs")
+    ap.add_argument("--workloads", default="tcp1,tcp4,udp64,lat,noisy,pairs,mem,mem4,growth")
     ap.add_argument("--devices", default=",".join(DEVICES))
     ap.add_argument("--ko-b", help="a second rveth.ko, benchmarked as device rveth-b "
                     "(modules swapped between runs)")
@@ -283,6 +388,12 @@ def main():
     ap.add_argument("--fresh", type=int, default=1,
                     help="1: every pair deleted and made anew before each round; 0: one pair "
                     "per device for the whole run")
+    ap.add_argument("--mem-pairs", type=int, default=1000,
+                    help="pairs made for the memory workloads (mem, mem4)")
+    ap.add_argument("--growth", default="100,1000,10000",
+                    help="pair counts the growth workload creates and deletes")
+    ap.add_argument("--big-rounds", type=int, default=1,
+                    help="rounds (the first ones) that run mem, mem4 and growth sizes over 1000")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a -e cpu-clock around each traffic run (profiles in OUT)")
     args = ap.parse_args()
@@ -291,29 +402,41 @@ def main():
     if args.ko_b:
         devices.insert(devices.index("rveth") + 1 if "rveth" in devices else 0, "rveth-b")
 
+    sizes = [int(n) for n in args.growth.split(",") if n] if "growth" in wanted else []
+    for n in sizes:
+        WORKLOADS[f"grow{n}"] = GROWTH_UNIT
+
     raw_path = os.path.join(args.out, "raw.json")
     raw = {
         "meta": {
             "kernel": platform.release(), "vcpus": os.cpu_count(),
             "ko": args.ko, "ko_b": args.ko_b, "rounds": args.rounds, "duration_s": args.duration, "pairs": args.pairs, "pin": args.pin,
-            "fresh": args.fresh,
+            "fresh": args.fresh, "mem_pairs": args.mem_pairs, "big_rounds": args.big_rounds,
+            "quick": args.rounds < FULL_ROUNDS,
             "devices": devices, "workloads": WORKLOADS,
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         },
         "samples": [],
     }
 
-    def record(rnd, workload, dev, value):
+    def record(rnd, workload, dev, value, **extra):
         if value is None:
             return
-        raw["samples"].append({"round": rnd, "workload": workload, "device": dev, "value": value})
+        raw["samples"].append({"round": rnd, "workload": workload, "device": dev, "value": value,
+                               **extra})
         with open(raw_path + ".tmp", "w") as f:
             json.dump(raw, f, indent=1)
         os.replace(raw_path + ".tmp", raw_path)
 
     log(f"setup: {', '.join(devices)}; {args.rounds} rounds x {args.duration} s per run")
+    if raw["meta"]["quick"]:
+        log(f"quick mode (smoke run): {args.rounds} rounds cannot give a sign-test p below 0.05; "
+            f"ROUNDS={FULL_ROUNDS} or more for claims")
     servers = setup(args, devices)
-    per_round = sum(len(devices) * (args.duration + 2) for w in wanted if w != "pairs")
+    if "noisy" in wanted:
+        setup_noise(args, servers)
+    per_round = sum(len(devices) * (args.duration + (8 if w == "noisy" else 2)) for w in wanted
+                    if w in ("tcp1", "tcp4", "udp64", "lat", "noisy"))
     log(f"about {per_round * args.rounds // 60 + 1} min of traffic plus pair create/delete")
     try:
         for rnd in range(args.rounds):
@@ -329,7 +452,7 @@ def main():
                         use_rveth(args, dev)
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
                     prof = None
-                    if args.perf and w != "pairs":
+                    if args.perf and w in ("tcp1", "tcp4", "udp64", "lat", "noisy"):
                         pdata = f"/tmp/perf-{w}-{dev}-r{rnd + 1}.data"  # guest tmpfs, not 9p
                         # A fixed-length record: perf killed by a signal here left no file.
                         prof = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock",
@@ -350,12 +473,28 @@ def main():
                         v = run_udp(args, dev, args.duration)
                         record(rnd, "udp64", dev, v)
                         log(f"{tag} {v or 0:9.1f} kpps received")
-                    elif w == "lat":
-                        v = run_latency(args, dev, args.duration)
+                    elif w in ("lat", "noisy"):
+                        noisy = w == "noisy"
+                        v = (run_noisy_latency if noisy else run_latency)(args, dev, args.duration)
                         if v:
-                            record(rnd, "lat_p50", dev, v[0])
-                            record(rnd, "lat_p99", dev, v[1])
-                            log(f"{tag} p50 {v[0]:.1f} us  p99 {v[1]:.1f} us")
+                            pre = "nlat" if noisy else "lat"
+                            for name, x in zip(("p50", "p99", "p999"), v):
+                                record(rnd, f"{pre}_{name}", dev, x)
+                            log(f"{tag} p50 {v[0]:.1f} us  p99 {v[1]:.1f} us  p99.9 {v[2]:.1f} us")
+                    elif w in ("mem", "mem4") and dev in PAIR_KINDS and rnd < args.big_rounds:
+                        m = run_mem(dev, args.mem_pairs, 4 if w == "mem4" else 0)
+                        record(rnd, w, dev, m["avail"] / 1024,
+                               **{k: v for k, v in m.items() if k != "avail"})
+                        log(f"{tag} {m['avail'] / 1024:.1f} KiB/pair")
+                    elif w == "growth" and dev in PAIR_KINDS:
+                        for n in sizes:
+                            if n > 1000 and rnd >= args.big_rounds:
+                                continue
+                            add, dele = run_growth(dev, n)
+                            record(rnd, f"grow{n}", dev, (add + dele) * 1000 / n,
+                                   create_s=add, delete_s=dele)
+                            log(f"{tag} {n} pairs: created in {add:.1f} s, deleted in "
+                                f"{dele:.1f} s: {(add + dele) * 1000 / n:.1f} ms/pair")
                     elif w == "pairs" and dev in PAIR_KINDS and args.pairs > 0:
                         v = run_pairs(dev, args.pairs)
                         record(rnd, "pairs", dev, v * 1000 / args.pairs)
