@@ -93,6 +93,10 @@ impl EthtoolOps for Rveth {
             ] {
                 out.stat(format_args!("rx_queue_{i}_{name}"), c.load(Relaxed));
             }
+            out.stat(
+                format_args!("rx_queue_{i}_ring_slots"),
+                q.queue().ring_slots() as u64,
+            );
         }
     }
 

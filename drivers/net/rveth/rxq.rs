@@ -20,7 +20,12 @@ use core::sync::atomic::{
     AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
 };
-use kernel::{new_spinlock, prelude::*, sync::SpinLock};
+use kernel::{
+    alloc::flags::{__GFP_NOWARN, GFP_ATOMIC},
+    new_spinlock,
+    prelude::*,
+    sync::SpinLock,
+};
 
 /// Packets a poll takes off the ring per lock acquisition.
 const BATCH: usize = 16;
@@ -34,8 +39,9 @@ pub(crate) struct QueueStats {
     pub(crate) packets: AtomicU64,
     /// Written only by the queue's poll.
     pub(crate) bytes: AtomicU64,
-    /// Packets dropped because the ring was full (by any transmitting CPU), or, by the poll,
-    /// because XDP could not copy, pass, transmit or redirect them (veth's `drops`).
+    /// Packets dropped because the ring was full or its slots could not be allocated (by any
+    /// transmitting CPU), or, by the poll, because XDP could not copy, pass, transmit or
+    /// redirect them (veth's `drops`).
     pub(crate) drops: AtomicU64,
     /// Written only by the queue's poll.
     pub(crate) polls: AtomicU64,
@@ -95,7 +101,7 @@ pub(crate) struct RxQueue {
 impl RxQueue {
     pub(crate) fn new(index: u32) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            ring <- new_spinlock!(Ring::new(RING_SIZE)?, "rveth_rxq"),
+            ring <- new_spinlock!(Ring::new(RING_SIZE), "rveth_rxq"),
             queued: AtomicUsize::new(0),
             index,
             xdp: RcuBox::new(),
@@ -103,10 +109,13 @@ impl RxQueue {
         })
     }
 
-    /// Queues a packet for the poll; gives it back when the ring is full.
+    /// Queues a packet for the poll; gives it back when the ring is full or, on its first
+    /// use since the device came up, its slots could not be allocated.
     pub(crate) fn enqueue(&self, skb: SkBuff) -> Result<(), SkBuff> {
         let mut ring = self.ring.lock();
-        let res = ring.push(RxItem::Skb(skb));
+        // Under a spinlock with BH disabled: no sleeping allocation; a failure is a counted
+        // drop, and the next packet tries again.
+        let res = ring.push(RxItem::Skb(skb), GFP_ATOMIC | __GFP_NOWARN);
         self.queued.store(ring.len(), Release);
         match res {
             Ok(()) => Ok(()),
@@ -123,7 +132,7 @@ impl RxQueue {
     /// full.
     fn enqueue_frames(&self, frames: impl FnOnce(&mut dyn FnMut(Frame) -> Result<(), Frame>)) {
         let mut ring = self.ring.lock();
-        frames(&mut |frame| match ring.push(RxItem::Frame(frame)) {
+        frames(&mut |frame| match ring.push(RxItem::Frame(frame), GFP_ATOMIC | __GFP_NOWARN) {
             Ok(()) => Ok(()),
             Err(RxItem::Frame(frame)) => Err(frame),
             Err(RxItem::Skb(skb)) => {
@@ -176,17 +185,28 @@ impl RxQueue {
         self.xdp.replace(xdp, rtnl);
     }
 
-    /// Drops every queued packet (the device went down).
+    /// Drops every queued packet and frees the ring's slots (the device went down; they are
+    /// allocated again by the first packet that needs them).
     pub(crate) fn purge(&self) {
         let _bh = BhGuard::new();
-        let mut ring = self.ring.lock();
-        while let Some(item) = ring.pop() {
-            match item {
-                RxItem::Skb(skb) => skb.drop_reason(DropReason::DEV_READY),
-                RxItem::Frame(frame) => drop(frame),
+        let slots = {
+            let mut ring = self.ring.lock();
+            while let Some(item) = ring.pop() {
+                match item {
+                    RxItem::Skb(skb) => skb.drop_reason(DropReason::DEV_READY),
+                    RxItem::Frame(frame) => drop(frame),
+                }
             }
-        }
-        self.queued.store(0, Release);
+            self.queued.store(0, Release);
+            ring.release()
+        };
+        drop(slots);
+    }
+
+    /// Ring slots allocated (0 until a packet needed the ring; `ethtool -S`).
+    pub(crate) fn ring_slots(&self) -> usize {
+        let _bh = BhGuard::new();
+        self.ring.lock().slots()
     }
 }
 
