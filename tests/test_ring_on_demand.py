@@ -6,21 +6,21 @@ going down frees it. Most pairs on a container host are idle: 2 KiB per queue an
 import re
 import socket
 
-import ethtool_stats
-import namespaces
-from conftest import ip
-from test_pair import make_pair, nsrun, up_with_addrs
+from lib.ethtool import stats
+from lib import namespaces
+from lib.cmd import ip, nsrun
+from lib.pair import make_pair, up_with_addrs
 
 RING_SIZE = 256  # drivers/net/rveth/ring.rs, as veth's VETH_RING_SIZE
 
 
 def ring_slots(ns, dev):
-    return sum(v for k, v in ethtool_stats.stats(ns, dev).items()
+    return sum(v for k, v in stats(ns, dev).items()
                if re.fullmatch(r"rx_queue_\d+_ring_slots", k))
 
 
 def backlog_packets(ns, dev):
-    return sum(v for k, v in ethtool_stats.stats(ns, dev).items()
+    return sum(v for k, v in stats(ns, dev).items()
                if re.fullmatch(r"rx_queue_\d+_backlog_packets", k))
 
 
