@@ -17,14 +17,16 @@ import os
 import threading
 
 import pytest
-from lib import namespaces, netlink
+from lib import bpf, namespaces, netlink, xdp_bpf
 from lib.cmd import RVETH_KO, load_module, module_loaded
-from lib.faults import (Attempt, Ethtool, FailNth, FaultyRtnl, KunitOff, Sweep, available,
-                        configure, delete_module, dump_links, finit_module, pairs_problems,
-                        proc_rveth, rtnl_attempt, setns_net, syscall_attempt, unshare_net)
-from lib.rawnl import (IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_NET_NS_FD,
+from lib.faults import (IFLA_XDP, Attempt, Ethtool, FailNth, FaultyRtnl, KunitOff, Sweep,
+                        available, configure, delete_module, dump_links, finit_module,
+                        pairs_problems, proc_rveth, rtnl_attempt, setns_net, syscall_attempt,
+                        unshare_net)
+from lib.rawnl import (IFF_UP, IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_NET_NS_FD,
                        IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, IFLA_RVETH_PEER_GUARD,
-                       RTM_NEWLINK, attr, attr_str, attr_u32, guard, ifinfomsg, peer)
+                       RTM_NEWLINK, attr, attr_s32, attr_str, attr_u32, guard, ifinfomsg,
+                       nested, peer)
 from lib.reliability import SCALE
 
 pytestmark = pytest.mark.skipif(not available(), reason="kernel without fail-nth/failslab")
@@ -300,6 +302,43 @@ def test_guard_changelink(two, label, before, after):
     a, b, socks = two
     make_pair(socks, a)
     run_sweep(guard_sweep(label, socks, a, before, after))
+
+
+# linux/if_link.h: IFLA_XDP nest members; XDP_FLAGS_DRV_MODE.
+IFLA_XDP_FD, IFLA_XDP_FLAGS, XDP_FLAGS_DRV_MODE = 1, 3, 1 << 2
+
+
+def set_xdp(rt, name, fd):
+    """`ip link set dev NAME xdpdrv ...` (fd -1: off) as one RTM_NEWLINK."""
+    set_link(rt, name, nested(IFLA_XDP, attr_s32(IFLA_XDP_FD, fd)
+                              + attr_u32(IFLA_XDP_FLAGS, XDP_FLAGS_DRV_MODE)))
+
+
+@pytest.mark.parametrize("label", ["XDP attach", "XDP detach"])
+def test_xdp(two, label):
+    """A native XDP program attached to (or detached from) an end that is up: its per-queue
+    rxq info and page pool are made (or freed) by the request. Either the program is on and
+    in use or the old state stands."""
+    a, b, socks = two
+    make_pair(socks, a, attr_u32(IFLA_NUM_TX_QUEUES, 2), attr_u32(IFLA_NUM_RX_QUEUES, 2))
+    rt = socks[a]
+    for name in ("rfa", "rfb"):
+        rt.request(RTM_NEWLINK, 0, ifinfomsg(flags=IFF_UP, change=IFF_UP)
+                   + attr_str(IFLA_IFNAME, name))
+    with xdp_bpf.Program() as prog:
+        fd = bpf.pinned_fd(prog.pin)
+        try:
+            on, off = prog.id, None
+            read = lambda: dump_links(rt)["rfa"]["xdp_prog"]  # noqa: E731
+            attach, detach = (lambda r: set_xdp(r, "rfa", fd)), (lambda r: set_xdp(r, "rfa", -1))
+            if label == "XDP attach":
+                sweep = value_sweep(label, rt, {a: rt}, read, attach, lambda: detach(rt), off, on)
+            else:
+                attach(rt)
+                sweep = value_sweep(label, rt, {a: rt}, read, detach, lambda: attach(rt), on, off)
+            run_sweep(sweep)
+        finally:
+            os.close(fd)
 
 
 def test_ethtool_channels(two):

@@ -43,6 +43,9 @@ KUNIT_FILTER = "/sys/module/kunit/parameters/filter_glob"
 IFLA_OPERSTATE = 16
 IFLA_INFO_KIND = 1
 IFLA_LINK_NETNSID = 37
+# linux/if_link.h: IFLA_XDP and its nest
+IFLA_XDP = 43
+IFLA_XDP_PROG_ID = 4
 _NLMSGHDR = struct.Struct("=IHHII")
 
 # Allocation-failure settings of the sweeps: {file: value}. They are left in place: with
@@ -193,8 +196,15 @@ def dump_links(rt):
             "kind": kind.split(b"\0")[0].decode() if kind else None,
             "link": u32(IFLA_LINK), "netnsid": u32(IFLA_LINK_NETNSID),
             "txq": u32(IFLA_NUM_TX_QUEUES), "rxq": u32(IFLA_NUM_RX_QUEUES),
+            "xdp_prog": xdp_prog_id(top.get(IFLA_XDP)),
         }
     return found
+
+
+def xdp_prog_id(nest):
+    """The attached XDP program's id from an IFLA_XDP nest (None: no program)."""
+    raw = attrs(nest or b"").get(IFLA_XDP_PROG_ID)
+    return struct.unpack("=I", raw[:4])[0] if raw else None
 
 
 def proc_rveth(ns):
