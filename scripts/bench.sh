@@ -10,6 +10,7 @@
 # rounds only for mem/mem4 and counts over 1000. lat: p50/p99/p99.9; noisy: the same under a
 # UDP flood over a second pair of the same kind.
 #   WORKLOADS=tcp1,udp64,lat make bench            # a subset (tcp1,tcp4,udp64,lat,noisy,pairs,mem,mem4,growth)
+#   WORKLOADS=xdp DEVICES=rveth,veth,veth-gro make bench   # XDP_DROP/TX/REDIRECT pps (xdp_drop,xdp_tx,xdp_redirect)
 #   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
 #   KO=a.ko KO_B=b.ko make bench                   # two driver builds, as rveth and rveth-b
 #   PIN=0 make bench                               # clients/servers not pinned to CPU 0/1
@@ -27,6 +28,11 @@ if [ "$rounds" -ge 6 ]; then growth=${GROWTH:-100,1000,10000}; else growth=${GRO
 devices=${DEVICES:-rveth,veth,veth-gro,netkit,lo}
 extra="--pin ${PIN:-1} --fresh ${FRESH:-1} --mem-pairs ${MEM_PAIRS:-1000} --growth $growth --big-rounds ${BIG_ROUNDS:-1}"; [ "${PERF:-0}" = 1 ] && extra="$extra --perf"
 [ -n "${KO_B:-}" ] && extra="$extra --ko-b $KO_B"
+# The XDP workloads load tests/bpf/xdp_action.bpf.c: built on the host, as for make test.
+bpf_dir="$top/build/bpf"
+case ",$workloads," in
+  *,xdp*) . "$here/lib/bpf.sh"; bpf_build "$bpf_dir" ;;
+esac
 res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
 {
@@ -45,7 +51,7 @@ trap 'kill $sampler 2>/dev/null || true' EXIT
 set +e
 # Single-threaded TCG, as every earlier run: ratios from one setting stay comparable.
 RVETH_VM_TCG=${RVETH_VM_TCG:-single} "$here/vm.sh" "$kdir" "$res" \
-  "python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
+  "env RVETH_BPF_DIR=$bpf_dir python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
 vm_rc=$?
 set -e
 echo "[bench] guest exited with $vm_rc after $(( $(date +%s) - start )) s" >&2

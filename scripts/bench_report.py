@@ -36,6 +36,9 @@ LABELS = {
     "pairs": "1000 pairs add+del",
     "mem": "memory per pair",
     "mem4": "memory per pair, 4 queues",
+    "xdp_drop": "XDP_DROP",
+    "xdp_tx": "XDP_TX, back to the sender",
+    "xdp_redirect": "XDP_REDIRECT, devmap",
 }
 
 

@@ -11,6 +11,8 @@ hits all devices alike.
 Each sample is appended to DIR/raw.json as soon as it is measured; progress goes to stderr.
 Scale workloads (scripts/guest/scale.py): memory per pair (mem, mem4) and create+delete time
 per pair at growing counts (growth); the costly sizes run in the first --big-rounds rounds only.
+XDP workloads (scripts/guest/xdp_bench.py): xdp_drop, xdp_tx, xdp_redirect (or `xdp` for all
+three), pktgen into a program on the pair, packets per second at the end that drops them.
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
 from lib.rawnl import Rtnl, peer  # noqa: E402  (rtnetlink without per-message decoding)
 import scale  # noqa: E402  (scripts/guest/scale.py)
+import xdp_bench  # noqa: E402  (scripts/guest/xdp_bench.py)
 
 DEVICES = ["rveth", "rveth-thr", "veth", "veth-gro", "netkit", "lo"]
 # rveth-thr: rveth with threaded NAPI on both ends (/sys/class/net/*/threaded).
@@ -43,6 +46,10 @@ WORKLOADS = {
     "pairs": ("s/1000", False),  # measured with --pairs, scaled to 1000 pairs
     "mem": ("KiB/pair", False),  # --mem-pairs pairs, both ends up, default queues
     "mem4": ("KiB/pair", False),  # the same with 4 rx and 4 tx queues per end
+    # pktgen 64 B frames into an XDP program: what the end that finally drops them counted.
+    "xdp_drop": ("kpps", True),
+    "xdp_tx": ("kpps", True),
+    "xdp_redirect": ("kpps", True),  # devmap into a second pair of the same kind
 }
 GROWTH_UNIT = ("ms/pair", False)  # grow<N>: N pairs created, then deleted, time per pair
 # Fewer rounds than this cannot give a two-sided sign-test p below 0.05 (2 / 2^5 = 0.0625).
@@ -337,6 +344,47 @@ def run_noisy_latency(args, dev, dur):
     return v if kpps else None
 
 
+# XDP_REDIRECT's second pair: its near end rdx beside the first pair's receiving end (in
+# ns_b), its far end rdy in a namespace of its own; made for each run, like the noise pair.
+XR_NS, XR_NET = "bn-xr-c", "10.97.0"
+
+
+def setup_xdp(args, wanted):
+    """pktgen and the pinned programs; False (logged) when the XDP workloads cannot run."""
+    if not xdp_bench.setup(args.bpf_dir, log):
+        return False
+    pktgen_ko = os.path.join(args.kdir, "net/core/pktgen.ko")
+    if sh("grep -q '^pktgen ' /proc/modules", check=False).returncode != 0:
+        r = sh(f"insmod {pktgen_ko}" if os.path.isfile(pktgen_ko) else "modprobe pktgen",
+               check=False)
+        if r.returncode != 0:
+            log(f"XDP workloads skipped: no pktgen ({r.stderr.strip()})")
+            return False
+    if "xdp_redirect" in wanted:
+        sh(f"ip netns add {XR_NS}")
+        sh(f"ip -n {XR_NS} link set lo up")
+    return True
+
+
+def run_xdp(args, dev, w):
+    """(kpps, extras) of XDP workload `w` on `dev`'s pair; (None, {}) when it failed."""
+    k = slot(dev)
+    target = None
+    try:
+        if w == "xdp_redirect":
+            make_pair(dev, "rdx", "rdy", ns_b(dev), XR_NS, XR_NET)
+            target = (ns_b(dev), "rdx", XR_NS, "rdy")
+        return xdp_bench.run(w, ns_a(dev), f"bx{k}", ns_b(dev), f"by{k}", server_ip(dev),
+                             args.duration, lambda m: log(f"{dev}: {m}"), target)
+    except subprocess.CalledProcessError as e:
+        log(f"{dev}: {w}: second pair not made: {e.stderr.strip()[-300:]}")
+        return None, {}
+    finally:
+        if w == "xdp_redirect":  # wherever make_pair got to
+            sh(f"ip -n {ns_b(dev)} link del rdx", check=False)
+            sh("ip link del rdx", check=False)
+
+
 def run_mem(dev, n, queues):
     ns = f"bn-scale-{dev}"
     sh(f"ip netns add {ns}")
@@ -394,10 +442,14 @@ def main():
                     help="pair counts the growth workload creates and deletes")
     ap.add_argument("--big-rounds", type=int, default=1,
                     help="rounds (the first ones) that run mem, mem4 and growth sizes over 1000")
+    ap.add_argument("--bpf-dir", default=os.environ.get("RVETH_BPF_DIR", ""),
+                    help="built tests/bpf objects (scripts/lib/bpf.sh) for the XDP workloads")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a -e cpu-clock around each traffic run (profiles in OUT)")
     args = ap.parse_args()
-    wanted = args.workloads.split(",")
+    # `xdp`: the three XDP workloads.
+    wanted = [x for w in args.workloads.split(",")
+              for x in (xdp_bench.WORKLOADS if w == "xdp" else (w,))]
     devices = [d for d in DEVICES if d in args.devices.split(",")]
     if args.ko_b:
         devices.insert(devices.index("rveth") + 1 if "rveth" in devices else 0, "rveth-b")
@@ -435,8 +487,14 @@ def main():
     servers = setup(args, devices)
     if "noisy" in wanted:
         setup_noise(args, servers)
-    per_round = sum(len(devices) * (args.duration + (8 if w == "noisy" else 2)) for w in wanted
-                    if w in ("tcp1", "tcp4", "udp64", "lat", "noisy"))
+    xdp_ready = any(w in xdp_bench.WORKLOADS for w in wanted) and setup_xdp(args, wanted)
+    # Seconds per run beyond --duration: start/stop, and for XDP the attach/detach spawns
+    # (redirect: its second pair too).
+    extra_s = {"noisy": 8, "xdp_drop": 6, "xdp_tx": 9, "xdp_redirect": 18}
+    traffic = ("tcp1", "tcp4", "udp64", "lat", "noisy") + xdp_bench.WORKLOADS
+    xdp_devices = [d for d in devices if d in xdp_bench.KINDS]
+    per_round = sum(len(xdp_devices if w in xdp_bench.WORKLOADS else devices)
+                    * (args.duration + extra_s.get(w, 2)) for w in wanted if w in traffic)
     log(f"about {per_round * args.rounds // 60 + 1} min of traffic plus pair create/delete")
     try:
         for rnd in range(args.rounds):
@@ -448,16 +506,19 @@ def main():
                 log(f"round {rnd + 1}: pairs made afresh in {time.monotonic() - t0:.1f} s ({where})")
             for w in wanted:
                 for dev in order:
+                    if w in xdp_bench.WORKLOADS and (not xdp_ready or dev not in xdp_bench.KINDS):
+                        continue  # netkit, lo: no native XDP (n/a)
                     if base(dev) in RVETH_KINDS:
                         use_rveth(args, dev)
                     tag = f"round {rnd + 1}/{args.rounds} {w:6s} {dev:9s}"
                     prof = None
-                    if args.perf and w in ("tcp1", "tcp4", "udp64", "lat", "noisy"):
+                    if args.perf and w in traffic:
                         pdata = f"/tmp/perf-{w}-{dev}-r{rnd + 1}.data"  # guest tmpfs, not 9p
                         # A fixed-length record: perf killed by a signal here left no file.
+                        # XDP runs: long enough for the attach spawns before the window too.
+                        length = args.duration + 8 + (extra_s[w] if w in xdp_bench.WORKLOADS else 0)
                         prof = subprocess.Popen(["perf", "record", "-a", "-e", "cpu-clock",
-                                                 "-o", pdata, "--", "sleep",
-                                                 str(args.duration + 8)],
+                                                 "-o", pdata, "--", "sleep", str(length)],
                                                 stdout=subprocess.DEVNULL,
                                                 stderr=subprocess.DEVNULL)
                         time.sleep(5)  # perf itself takes seconds to start under TCG
@@ -481,6 +542,10 @@ def main():
                             for name, x in zip(("p50", "p99", "p999"), v):
                                 record(rnd, f"{pre}_{name}", dev, x)
                             log(f"{tag} p50 {v[0]:.1f} us  p99 {v[1]:.1f} us  p99.9 {v[2]:.1f} us")
+                    elif w in xdp_bench.WORKLOADS:
+                        v, extra = run_xdp(args, dev, w)
+                        record(rnd, w, dev, v, **extra)
+                        log(f"{tag} {v or 0:9.1f} kpps dropped at the last end")
                     elif w in ("mem", "mem4") and dev in PAIR_KINDS and rnd < args.big_rounds:
                         m = run_mem(dev, args.mem_pairs, 4 if w == "mem4" else 0)
                         record(rnd, w, dev, m["avail"] / 1024,

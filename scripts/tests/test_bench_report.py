@@ -150,3 +150,32 @@ def test_growth_per_pair_and_memory_tables(tmp_path):
     assert "| memory per pair | rveth | 1 | 40.0 | 30.0 | 31.0 | 0.5 | 0.0 |" in r.stdout
     assert "| memory per pair | veth | 1 | 36.0 | 26.0 | n/a | 0.5 | 1.0 |" in r.stdout
     assert "- memory per pair, rveth: kmalloc-2k +4.00" in r.stdout
+
+
+def test_xdp_rows_are_pps_ratios_with_na_for_devices_without_xdp(tmp_path):
+    meta = {"kernel": "6.12.117", "vcpus": 2, "rounds": 2, "duration_s": 3,
+            "devices": ["rveth", "veth", "veth-gro", "netkit"], "elapsed_s": 1,
+            "workloads": {"xdp_drop": ["kpps", True], "xdp_tx": ["kpps", True],
+                          "xdp_redirect": ["kpps", True]}}
+    samples = []
+    for r, (rv, v, g) in enumerate([(120, 100, 101), (110, 100, 99)]):
+        for w in ("xdp_drop", "xdp_tx", "xdp_redirect"):
+            for d, x in (("rveth", rv), ("veth", v), ("veth-gro", g)):
+                samples.append({"round": r, "workload": w, "device": d, "value": x,
+                                "sent_kpps": 2 * x, "prog_kpps": x})
+    # A run that failed (n/a) records nothing: rveth has no xdp_redirect in round 1.
+    samples = [s for s in samples if not (s["round"] == 1 and s["workload"] == "xdp_redirect"
+                                          and s["device"] == "rveth")]
+    (tmp_path / "raw.json").write_text(json.dumps({"meta": meta, "samples": samples}))
+    r = subprocess.run([sys.executable, str(REPORT), str(tmp_path)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())["summary"]
+    assert summary["xdp_drop"]["ratios"]["rveth/veth"]["median"] == 1.15
+    assert summary["xdp_redirect"]["ratios"]["rveth/veth"]["n"] == 1
+    assert "netkit" not in summary["xdp_tx"]["devices"]
+    assert "| XDP_DROP | kpps, higher better | 115 (110–120) | 100 (100–100) | " \
+           "100 (99.0–101) | n/a | **1.15** (1.10–1.20) | **1.00** (0.99–1.01) |" in r.stdout, \
+        r.stdout
+    assert "| XDP_TX, back to the sender |" in r.stdout
+    assert "| XDP_REDIRECT, devmap | kpps, higher better | 120 (120–120) |" in r.stdout
