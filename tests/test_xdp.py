@@ -9,41 +9,13 @@ import os
 
 import pytest
 
-from lib import namespaces, xdp_bpf
+from lib import xdp_bpf
 from lib.cmd import ip, ip_fails, links, load_module, module_loaded, netns_cmd, run
 from lib.ethtool import stats
-from lib.xdp_bpf import ABORTED, DROP, PASS, TX, Program, Receiver
+from lib.xdp_bpf import (ABORTED, DROP, PASS, TX, Program, Receiver, delta, make_pair, quiet,
+                         queue_sum, xdp_counts)
 
 N = 50
-XDP_COUNTERS = ("xdp_packets", "xdp_drops", "xdp_redirect", "xdp_tx", "xdp_tx_errors")
-
-
-def quiet(ns, dev):
-    namespaces.sysctl(ns, f"net.ipv6.conf.{dev}.disable_ipv6", 1)
-
-
-def make_pair(ns_a, a, ns_b, b, kind="rveth", up=True, extra=()):
-    ip("link", "add", "name", a, *extra, "type", kind, "peer", "name", b, "netns", ns_b, ns=ns_a)
-    quiet(ns_a, a)
-    quiet(ns_b, b)
-    if up:
-        ip("link", "set", "dev", a, "up", ns=ns_a)
-        ip("link", "set", "dev", b, "up", ns=ns_b)
-
-
-def queue_sum(st, suffix, prefix="rx_queue_"):
-    return sum(v for k, v in st.items()
-               if k.startswith(prefix) and k.endswith("_" + suffix)
-               and k[len(prefix):-len(suffix) - 1].isdigit())
-
-
-def xdp_counts(ns, dev):
-    st = stats(ns, dev)
-    return {c: queue_sum(st, c) for c in XDP_COUNTERS}
-
-
-def delta(after, before):
-    return {k: after[k] - before[k] for k in after}
 
 
 @pytest.fixture
