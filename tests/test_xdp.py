@@ -1,5 +1,6 @@
 """Native XDP on rveth: programs attached with ip, every action, counters exactly matching
-what was sent, redirects between rveth and veth through a devmap, the MTU rule, multi-buffer.
+what was sent, redirects between rveth and veth through a devmap, the MTU rule, multi-buffer,
+programs attached, replaced and detached under a flood with every frame accounted for.
 
 Test frames carry an EtherType nothing else handles and IPv6 is off on every test device,
 so the frames sent are all the devices see: counters can be compared exactly.
@@ -9,41 +10,13 @@ import os
 
 import pytest
 
-from lib import namespaces, xdp_bpf
+from lib import xdp_bpf
 from lib.cmd import ip, ip_fails, links, load_module, module_loaded, netns_cmd, run
 from lib.ethtool import stats
-from lib.xdp_bpf import ABORTED, DROP, PASS, TX, Program, Receiver
+from lib.xdp_bpf import (ABORTED, DROP, PASS, TX, Flood, Program, Receiver, delta, make_pair,
+                         quiet, queue_sum, wait_until, xdp_counts)
 
 N = 50
-XDP_COUNTERS = ("xdp_packets", "xdp_drops", "xdp_redirect", "xdp_tx", "xdp_tx_errors")
-
-
-def quiet(ns, dev):
-    namespaces.sysctl(ns, f"net.ipv6.conf.{dev}.disable_ipv6", 1)
-
-
-def make_pair(ns_a, a, ns_b, b, kind="rveth", up=True, extra=()):
-    ip("link", "add", "name", a, *extra, "type", kind, "peer", "name", b, "netns", ns_b, ns=ns_a)
-    quiet(ns_a, a)
-    quiet(ns_b, b)
-    if up:
-        ip("link", "set", "dev", a, "up", ns=ns_a)
-        ip("link", "set", "dev", b, "up", ns=ns_b)
-
-
-def queue_sum(st, suffix, prefix="rx_queue_"):
-    return sum(v for k, v in st.items()
-               if k.startswith(prefix) and k.endswith("_" + suffix)
-               and k[len(prefix):-len(suffix) - 1].isdigit())
-
-
-def xdp_counts(ns, dev):
-    st = stats(ns, dev)
-    return {c: queue_sum(st, c) for c in XDP_COUNTERS}
-
-
-def delta(after, before):
-    return {k: after[k] - before[k] for k in after}
 
 
 @pytest.fixture
@@ -232,6 +205,79 @@ def test_queue_count_change_with_a_program_attached(netns):
             xdp_bpf.wait_until(lambda: delta(xdp_counts(b, "xb"), before)["xdp_drops"] >= N,
                                what="the program to drop every frame")
             assert delta(xdp_counts(b, "xb"), before)["xdp_drops"] == N
+
+
+def flood_counts(a, b, rx):
+    """What the churn test accounts with: xa's (sender) handed-over and dropped frames, xb's
+    XDP and drop counters, and the frames that reached the stack of xb (its packet socket
+    rx, read or not)."""
+    sa, sb = stats(a, "xa"), stats(b, "xb")
+    tx = json.loads(ip("-j", "-s", "link", "show", "dev", "xa", ns=a))[0]["stats64"]["tx"]
+    counts = xdp_counts(b, "xb")
+    counts.update(handed=queue_sum(sa, "packets", "tx_queue_"), tx_dropped=tx["dropped"],
+                  ring_full=sa["tx_ring_full_drops"], rx_drops=queue_sum(sb, "drops"),
+                  stack=rx.arrived())
+    return counts
+
+
+ROUNDS = 4
+
+
+def acted(counts, action):
+    """Frames the attached program dropped (DROP) or passed (PASS) per xb's counters."""
+    if action == DROP:
+        return counts["xdp_drops"]
+    return counts["xdp_packets"] - counts["xdp_drops"]
+
+
+def test_attach_replace_detach_under_a_flood(pair):
+    """A flood from the peer while programs are attached, replaced and detached again and
+    again: every frame sent is accounted for, each phase saw traffic, no XDP errors."""
+    a, b = pair
+    rx = Receiver(b, "xb")
+    before = flood_counts(a, b, rx)
+    with Program() as drop, Program() as pas:
+        drop.action(DROP)
+        pas.action(PASS)
+        with Flood(a, "xa", xdp_bpf.mac(b, "xb")) as flood:
+            for r in range(ROUNDS):
+                for prog, replace, action in ((drop, False, DROP), (pas, True, PASS),
+                                              (drop, True, DROP)):
+                    prog.attach(b, "xb", replace=replace)
+                    assert xdp_bpf.attached_id(b, "xb") == prog.id
+                    start = acted(xdp_counts(b, "xb"), action)
+                    wait_until(lambda: acted(xdp_counts(b, "xb"), action) > start,
+                               what=f"round {r}: program {prog.id} ({action}) to act")
+                ip("link", "set", "dev", "xb", "xdp", "off", ns=b)
+                assert xdp_bpf.attached_id(b, "xb") is None
+                stacked = rx.arrived()
+                wait_until(lambda: rx.arrived() > stacked,
+                           what=f"round {r}: frames to reach the stack without a program")
+            flood.stop()
+        assert flood.sent > 0 and flood.refused == 0, (flood.sent, flood.refused)
+
+        # Every frame xa's packet socket took was handed to xb or dropped by xa, counted.
+        got = delta(flood_counts(a, b, rx), before)
+        assert got["handed"] + got["tx_dropped"] == flood.sent, (flood.sent, got)
+
+        def accounted():
+            c = delta(flood_counts(a, b, rx), before)
+            # Ring-full drops count on both xa (tx_dropped, ring_full) and xb (rx_drops).
+            return c, c["stack"] + c["xdp_drops"] + c["rx_drops"] - c["ring_full"]
+
+        # Each frame handed over reached xb's stack, or was dropped by a program or by xb,
+        # counted; once the rings have drained.
+        def drained():
+            c, total = accounted()
+            return total >= c["handed"]
+
+        wait_until(drained, what="every frame handed to xb to be accounted for")
+        got, total = accounted()
+    assert total == got["handed"], got
+    assert got["xdp_redirect"] == got["xdp_tx"] == got["xdp_tx_errors"] == 0, got
+    passed = got["xdp_packets"] - got["xdp_drops"]
+    assert got["xdp_drops"] > 0 and passed > 0 and got["stack"] > passed, got
+    rx.close()
 
 
 @pytest.mark.exclusive

@@ -1,19 +1,60 @@
 """XDP programs of tests/bpf/*.bpf.c, attached with `ip link set dev X xdpdrv pinned ...`
-as users attach them, and raw frames to run them on.
+as users attach them, and raw frames to run them on; pairs made quiet for exact counts and
+the per-queue XDP counters of `ethtool -S` (veth's names, which rveth shares).
 """
 import json
 import socket
 import struct
+import threading
 import time
 
 from lib import bpf, namespaces
 from lib.cmd import ip
+from lib.ethtool import stats
 
 obj = bpf.obj
 # enum xdp_action
 ABORTED, DROP, PASS, TX, REDIRECT = range(5)
 # An EtherType nothing in the stack handles: test frames reach only our packet sockets.
 TEST_ETHERTYPE = 0x88B5
+# /usr/include/x86_64-linux-gnu/bits/socket.h SOL_PACKET; /usr/include/linux/if_packet.h
+# PACKET_STATISTICS, struct tpacket_stats { unsigned int tp_packets, tp_drops; }
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+TPACKET_STATS = struct.Struct("=II")
+XDP_COUNTERS = ("xdp_packets", "xdp_drops", "xdp_redirect", "xdp_tx", "xdp_tx_errors")
+
+
+def quiet(ns, dev):
+    """IPv6 off on `dev`: no router or neighbour solicitations, the test frames are all the
+    device sees."""
+    namespaces.sysctl(ns, f"net.ipv6.conf.{dev}.disable_ipv6", 1)
+
+
+def make_pair(ns_a, a, ns_b, b, kind="rveth", up=True, extra=()):
+    """A pair of `kind` (rveth, veth), a in ns_a and b in ns_b, quiet, up unless told not."""
+    ip("link", "add", "name", a, *extra, "type", kind, "peer", "name", b, "netns", ns_b, ns=ns_a)
+    quiet(ns_a, a)
+    quiet(ns_b, b)
+    if up:
+        ip("link", "set", "dev", a, "up", ns=ns_a)
+        ip("link", "set", "dev", b, "up", ns=ns_b)
+
+
+def queue_sum(st, suffix, prefix="rx_queue_"):
+    """The sum over queues N of `ethtool -S` counters PREFIX N _SUFFIX."""
+    return sum(v for k, v in st.items()
+               if k.startswith(prefix) and k.endswith("_" + suffix)
+               and k[len(prefix):-len(suffix) - 1].isdigit())
+
+
+def xdp_counts(ns, dev):
+    st = stats(ns, dev)
+    return {c: queue_sum(st, c) for c in XDP_COUNTERS}
+
+
+def delta(after, before):
+    return {k: after[k] - before[k] for k in after}
 
 
 class Program(bpf.Program):
@@ -33,8 +74,10 @@ class Program(bpf.Program):
         self.set("devmap", 0, ifindex)
         self.action(REDIRECT)
 
-    def attach(self, ns, dev, mode="xdpdrv"):
-        ip("link", "set", "dev", dev, mode, "pinned", self.pin, ns=ns)
+    def attach(self, ns, dev, mode="xdpdrv", replace=False):
+        """Attaches the program; `replace`: over the one attached (ip's -force)."""
+        ip(*(["-force"] if replace else []), "link", "set", "dev", dev, mode, "pinned",
+           self.pin, ns=ns)
 
 
 def attached_id(ns, dev):
@@ -56,18 +99,26 @@ def mac(ns, dev):
                          ["address"].replace(":", ""))
 
 
-def send(ns, dev, dst_mac, count, size=60):
-    """Sends `count` frames of `size` bytes of TEST_ETHERTYPE out of `dev` (AF_PACKET)."""
-    frame = dst_mac + mac(ns, dev) + struct.pack("!H", TEST_ETHERTYPE)
-    frame += bytes(max(0, size - len(frame)))
+def frame(dst_mac, src_mac, payload=b"", size=60):
+    """A TEST_ETHERTYPE frame carrying `payload`, zero-padded to `size` bytes."""
+    f = dst_mac + src_mac + struct.pack("!H", TEST_ETHERTYPE) + payload
+    return f + bytes(max(0, size - len(f)))
+
+
+def send(ns, dev, dst_mac, count, size=60, payload=None):
+    """Sends `count` frames of `size` bytes of TEST_ETHERTYPE out of `dev` (AF_PACKET);
+    `payload(i)`, if given, is the payload of the i-th. Returns the frames sent."""
+    src = mac(ns, dev)
+    frames = [frame(dst_mac, src, payload(i) if payload else b"", size) for i in range(count)]
 
     def go():
         with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
             s.bind((dev, 0))
-            for _ in range(count):
-                s.send(frame)
+            for f in frames:
+                s.send(f)
 
     namespaces.run_in(ns, go)
+    return frames
 
 
 class Receiver:
@@ -81,6 +132,7 @@ class Receiver:
 
         self.sock = namespaces.run_in(ns, open_socket)
         self.sizes = []
+        self._arrived = 0
 
     def wait(self, count, timeout=20):
         """Waits for `count` frames in all; returns their sizes."""
@@ -95,8 +147,60 @@ class Receiver:
                 self.sizes.append(len(data))
         return self.sizes
 
+    def arrived(self):
+        """Frames that reached the socket since it was opened, read or not: those queued and
+        those dropped for a full receive buffer (PACKET_STATISTICS counts both in
+        tp_packets, and resets on read: the total is kept here)."""
+        packets, _ = TPACKET_STATS.unpack(
+            self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, TPACKET_STATS.size))
+        self._arrived += packets
+        return self._arrived
+
     def close(self):
         self.sock.close()
+
+
+class Flood:
+    """A thread sending one TEST_ETHERTYPE frame out of `dev` (namespace `ns`) to `dst_mac`
+    over and over through a packet socket, from start until stop (a context manager).
+    `sent`: frames send() took; `refused`: send() calls that failed (the frame not sent)."""
+
+    def __init__(self, ns, dev, dst_mac, size=60):
+        self.frame = frame(dst_mac, mac(ns, dev), b"", size)
+
+        def open_socket():
+            s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+            s.bind((dev, 0))
+            return s
+
+        self.sock = namespaces.run_in(ns, open_socket)
+        self.sent = self.refused = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"flood-{dev}", daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            for _ in range(32):
+                try:
+                    self.sock.send(self.frame)
+                    self.sent += 1
+                except OSError:
+                    self.refused += 1
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def stop(self, timeout=30):
+        self._stop.set()
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), f"flood thread still sending after {timeout} s"
+        self.sock.close()
+
+    def __exit__(self, *exc):
+        if self._thread.is_alive():
+            self.stop()
+        return False
 
 
 def wait_until(check, timeout=20, what="condition"):
