@@ -326,7 +326,7 @@ def test_xdp(two, label):
         rt.request(RTM_NEWLINK, 0, ifinfomsg(flags=IFF_UP, change=IFF_UP)
                    + attr_str(IFLA_IFNAME, name))
     with xdp_bpf.Program() as prog:
-        fd = bpf.pinned_fd(prog.pin)
+        fd = bpf.obj_get(prog.pin)
         try:
             on, off = prog.id, None
             read = lambda: dump_links(rt)["rfa"]["xdp_prog"]  # noqa: E731

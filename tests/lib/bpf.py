@@ -67,26 +67,6 @@ def obj(name):
     return path
 
 
-# linux/bpf.h: bpf(2) BPF_OBJ_GET; x86-64 syscall number.
-_SYS_bpf = 321
-_BPF_OBJ_GET = 7
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-
-
-def pinned_fd(path):
-    """An fd of the BPF object pinned at `path` (bpf(BPF_OBJ_GET)); the caller closes it."""
-    name = ctypes.create_string_buffer(path.encode())
-    # union bpf_attr for BPF_OBJ_GET: __aligned_u64 pathname, __u32 bpf_fd, __u32 file_flags.
-    attr = struct.pack("=QII", ctypes.addressof(name), 0, 0)
-    buf = ctypes.create_string_buffer(attr, len(attr))
-    fd = _libc.syscall(_SYS_bpf, _BPF_OBJ_GET, buf, len(attr))
-    if fd < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, f"BPF_OBJ_GET {path}: {os.strerror(e)}")
-    return fd
-
-
 def _u32(value):
     return [str(b) for b in struct.pack("=I", value)]
 
