@@ -136,7 +136,7 @@ def redirect_into(b, prog_dev, target, receiver_ns, receiver_dev, a, sender="xa"
     """Attaches a redirect into `target` (namespace b) on `prog_dev`; sends N frames from
     `sender` and returns (frames received on receiver_dev, XDP counters of prog_dev)."""
     with Program() as prog:
-        prog.redirect_to(xdp_bpf.ifindex(b, target))
+        prog.redirect_to(b, xdp_bpf.ifindex(b, target))
         prog.attach(b, prog_dev)
         rx = Receiver(receiver_ns, receiver_dev)
         before = xdp_counts(b, prog_dev)
@@ -164,7 +164,7 @@ def test_redirect_veth_to_rveth(netns):
     make_pair(a, "va", b, "vb", kind="veth")
     make_pair(b, "ya", c, "yb")
     with Program() as prog:
-        prog.redirect_to(xdp_bpf.ifindex(b, "ya"))
+        prog.redirect_to(b, xdp_bpf.ifindex(b, "ya"))
         prog.attach(b, "vb")
         rx = Receiver(c, "yb")
         xdp_bpf.send(a, "va", xdp_bpf.mac(b, "vb"), N)

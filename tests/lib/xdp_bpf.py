@@ -3,6 +3,7 @@ as users attach them, and raw frames to run them on; pairs made quiet for exact 
 the per-queue XDP counters of `ethtool -S` (veth's names, which rveth shares).
 """
 import json
+import os
 import socket
 import struct
 import threading
@@ -69,9 +70,18 @@ class Program(bpf.Program):
         """xdp_action: return `act` from now on."""
         self.set("config", 0, act + 1)
 
-    def redirect_to(self, ifindex):
-        """xdp_action: XDP_REDIRECT into the device `ifindex` (of the program's namespace)."""
-        self.set("devmap", 0, ifindex)
+    def redirect_to(self, ns, ifindex):
+        """xdp_action: XDP_REDIRECT into the device `ifindex` of namespace `ns`. The devmap
+        entry is written from inside `ns`: the kernel resolves the ifindex in the namespace
+        of the task that updates the map."""
+        def update():
+            fd = bpf.obj_get(f"{self.dir}/maps/devmap")
+            try:
+                bpf.map_update(fd, struct.pack("=I", 0), struct.pack("=I", ifindex))
+            finally:
+                os.close(fd)
+
+        namespaces.run_in(ns, update)
         self.action(REDIRECT)
 
     def attach(self, ns, dev, mode="xdpdrv", replace=False):
