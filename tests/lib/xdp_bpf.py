@@ -10,7 +10,7 @@ import threading
 import time
 
 from lib import bpf, namespaces
-from lib.cmd import ip
+from lib.cmd import ip, nsrun
 from lib.ethtool import stats
 
 obj = bpf.obj
@@ -86,8 +86,9 @@ class Program(bpf.Program):
 
     def attach(self, ns, dev, mode="xdpdrv", replace=False):
         """Attaches the program; `replace`: over the one attached (ip's -force)."""
-        ip(*(["-force"] if replace else []), "link", "set", "dev", dev, mode, "pinned",
-           self.pin, ns=ns)
+        # nsenter, not `ip -n`: that remounts /sys, and the pin under /sys/fs/bpf with it.
+        nsrun(ns, "ip", *(["-force"] if replace else []), "link", "set", "dev", dev, mode,
+              "pinned", self.pin)
 
 
 def attached_id(ns, dev):
