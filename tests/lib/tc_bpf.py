@@ -4,7 +4,7 @@
         prog.attach(ns, "veth1", "ingress")
 """
 from lib import bpf
-from lib.cmd import run
+from lib.cmd import nsrun
 
 
 class Program(bpf.Program):
@@ -21,7 +21,8 @@ class Program(bpf.Program):
     def attach(self, ns, dev, direction):
         """Attaches the program (direct action) at `direction` (ingress|egress) of `dev`,
         adding a clsact qdisc if the device has none."""
-        if "clsact" not in run("tc", "-n", ns, "qdisc", "show", "dev", dev):
-            run("tc", "-n", ns, "qdisc", "add", "dev", dev, "clsact")
-        run("tc", "-n", ns, "filter", "add", "dev", dev, direction, "bpf", "direct-action",
-            "object-pinned", self.pin)
+        # nsenter, not `tc -n`: that remounts /sys, and the pin under /sys/fs/bpf with it.
+        if "clsact" not in nsrun(ns, "tc", "qdisc", "show", "dev", dev):
+            nsrun(ns, "tc", "qdisc", "add", "dev", dev, "clsact")
+        nsrun(ns, "tc", "filter", "add", "dev", dev, direction, "bpf", "direct-action",
+              "object-pinned", self.pin)
