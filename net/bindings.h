@@ -11,6 +11,7 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/gro.h>
+#include <net/netdev_queues.h>
 #include <linux/netfilter_netdev.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>

@@ -13,6 +13,7 @@ use super::{
     attr::ExtAck,
     bindings,
     ethtool::{self, EthtoolOps},
+    queue_stats::{self, QueueStatsOps},
     rcu,
     rtnl::Rtnl,
     skbuff::SkBuff,
@@ -284,6 +285,12 @@ impl<'a> DeviceSetup<'a> {
     pub fn set_ethtool_ops<T: EthtoolOps>(&mut self) {
         // SAFETY: the device is valid and, until registration, ours alone (type invariant); the ops table is `'static`.
         unsafe { (*self.raw()).ethtool_ops = &ethtool::Adapter::<T>::OPS };
+    }
+
+    /// Installs `T`'s per-queue statistics (`stat_ops`, netdev netlink `qstats-get`).
+    pub fn set_queue_stats_ops<T: QueueStatsOps>(&mut self) {
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant); the ops table is `'static`.
+        unsafe { (*self.raw()).stat_ops = &queue_stats::Adapter::<T>::OPS };
     }
 
     /// Marks the transmit path as lockless (`lltx`): the driver does its own locking.

@@ -17,6 +17,7 @@ pub mod netfilter;
 pub mod netns;
 pub mod pernet;
 pub mod proc;
+pub mod queue_stats;
 pub mod rcu;
 pub mod rtnl;
 pub mod skbuff;

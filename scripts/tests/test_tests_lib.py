@@ -38,3 +38,22 @@ def test_struct_net_count_without_its_slab_is_an_error(tmp_path):
         reliability.live_net_namespaces(str(slabinfo))
     slabinfo.write_text("slabinfo - version: 2.1\nnet_namespace 7 9 4992 6 8\n")
     assert reliability.live_net_namespaces(str(slabinfo)) == 7
+
+
+def test_qstats_decoding_reads_both_uint_sizes():
+    """netlink `uint` counters come as u32 or, past 2^32, u64; unknown and unset ones are left
+    out, as ynl shows them."""
+    from lib import netdev_genl
+    from lib.rawnl import attr, attr_u32, attrs
+
+    msg = (attr_u32(netdev_genl.NETDEV_A_QSTATS_IFINDEX, 7)
+           + attr_u32(netdev_genl.NETDEV_A_QSTATS_QUEUE_TYPE, 1)
+           + attr_u32(netdev_genl.NETDEV_A_QSTATS_QUEUE_ID, 2)
+           + attr_u32(10, 5)  # tx-packets
+           + attr(11, (1 << 40).to_bytes(8, sys.byteorder))  # tx-bytes
+           + attr_u32(99, 1))
+    assert netdev_genl.decode_qstats([attrs(msg)]) == [
+        {"ifindex": 7, "queue-type": "tx", "queue-id": 2, "tx-packets": 5,
+         "tx-bytes": 1 << 40}]
+    device = attrs(attr_u32(netdev_genl.NETDEV_A_QSTATS_IFINDEX, 7) + attr_u32(8, 0))
+    assert netdev_genl.decode_qstats([device]) == [{"ifindex": 7, "rx-packets": 0}]

@@ -1,8 +1,11 @@
 """The `netdev` generic netlink family, raw (what `ynl --family netdev` sends): which NAPI
-context polls each queue of a device (queue-get) and the device's NAPI contexts (napi-get).
+context polls each queue of a device (queue-get), the device's NAPI contexts (napi-get) and
+its queue statistics (qstats-get).
 
     queues(ns, ifindex) -> [{"id": 0, "type": "rx", "napi-id": 8193}, ...]
     napi_ids(ns, ifindex) -> {8193, 8194}
+    qstats(ns, ifindex, per_queue=True)
+        -> [{"ifindex": 5, "queue-type": "rx", "queue-id": 0, "rx-packets": 3, ...}, ...]
 """
 import socket
 import struct
@@ -19,8 +22,22 @@ CTRL_ATTR_FAMILY_NAME = 2
 # include/uapi/linux/netdev.h
 NETDEV_CMD_QUEUE_GET = 10
 NETDEV_CMD_NAPI_GET = 11
+NETDEV_CMD_QSTATS_GET = 12
 NETDEV_A_QUEUE_ID, NETDEV_A_QUEUE_IFINDEX, NETDEV_A_QUEUE_TYPE, NETDEV_A_QUEUE_NAPI_ID = 1, 2, 3, 4
 NETDEV_A_NAPI_IFINDEX, NETDEV_A_NAPI_ID = 1, 2
+NETDEV_A_QSTATS_IFINDEX, NETDEV_A_QSTATS_QUEUE_TYPE = 1, 2
+NETDEV_A_QSTATS_QUEUE_ID, NETDEV_A_QSTATS_SCOPE = 3, 4
+NETDEV_QSTATS_SCOPE_QUEUE = 1
+# enum netdev_qstats attributes from NETDEV_A_QSTATS_RX_PACKETS (8) on, in order, as ynl names
+# them; all are `uint` (4 or 8 bytes).
+QSTATS_COUNTERS = dict(enumerate((
+    "rx-packets", "rx-bytes", "tx-packets", "tx-bytes", "rx-alloc-fail", "rx-hw-drops",
+    "rx-hw-drop-overruns", "rx-csum-complete", "rx-csum-unnecessary", "rx-csum-none",
+    "rx-csum-bad", "rx-hw-gro-packets", "rx-hw-gro-bytes", "rx-hw-gro-wire-packets",
+    "rx-hw-gro-wire-bytes", "rx-hw-drop-ratelimits", "tx-hw-drops", "tx-hw-drop-errors",
+    "tx-csum-none", "tx-needs-csum", "tx-hw-gso-packets", "tx-hw-gso-bytes",
+    "tx-hw-gso-wire-packets", "tx-hw-gso-wire-bytes", "tx-hw-drop-ratelimits", "tx-stop",
+    "tx-wake"), start=8))
 QUEUE_TYPES = {0: "rx", 1: "tx"}
 _NLMSGHDR = struct.Struct("=IHHII")
 _GENLMSGHDR = struct.Struct("=BBH")
@@ -85,3 +102,32 @@ def napi_ids(ns, ifindex):
                                                attr_u32(NETDEV_A_NAPI_IFINDEX, ifindex)))
     return {_u32(m[NETDEV_A_NAPI_ID]) for m in msgs}
 
+
+
+def _uint(a):
+    """A netlink `uint`: u32 when the value fits, else u64."""
+    return struct.unpack("=Q", a[:8])[0] if len(a) == 8 else _u32(a)
+
+
+def qstats(ns, ifindex, per_queue=True):
+    """qstats-get dump of device `ifindex` (`ynl --family netdev --dump qstats-get --json
+    '{"ifindex": N, "scope": "queue"}'`): one entry per queue in use (listed only while the
+    device is up) or, with per_queue=False, one for the device (its base plus its queues).
+    Raises OSError(EOPNOTSUPP) for a device without stat_ops."""
+    payload = attr_u32(NETDEV_A_QSTATS_IFINDEX, ifindex)
+    if per_queue:
+        payload += attr_u32(NETDEV_A_QSTATS_SCOPE, NETDEV_QSTATS_SCOPE_QUEUE)
+    return decode_qstats(namespaces.run_in(ns, lambda: _dump(NETDEV_CMD_QSTATS_GET, payload)))
+
+
+def decode_qstats(msgs):
+    """qstats-get replies ({type: payload} each) as qstats() returns them."""
+    out = []
+    for m in msgs:
+        q = {"ifindex": _u32(m[NETDEV_A_QSTATS_IFINDEX])}
+        if NETDEV_A_QSTATS_QUEUE_TYPE in m:
+            q["queue-type"] = QUEUE_TYPES[_u32(m[NETDEV_A_QSTATS_QUEUE_TYPE])]
+            q["queue-id"] = _u32(m[NETDEV_A_QSTATS_QUEUE_ID])
+        q.update((name, _uint(m[t])) for t, name in QSTATS_COUNTERS.items() if t in m)
+        out.append(q)
+    return out

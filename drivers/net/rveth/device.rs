@@ -43,6 +43,13 @@ pub(crate) struct TxStats {
     pub(crate) bytes: AtomicU64,
 }
 
+impl TxStats {
+    /// Packets and bytes sent on the queue: what the device's tx totals count for it.
+    pub(crate) fn sent(&self) -> (u64, u64) {
+        (self.packets.load(Relaxed), self.bytes.load(Relaxed))
+    }
+}
+
 /// A queue for every receive queue allocated, so `ethtool -L` can put more in use.
 fn new_rxqs(dev: &NetDevice) -> Result<KVec<Pin<KBox<NapiQueue<RxQueue>>>>> {
     let count = dev.num_rx_queues().max(1) as usize;

@@ -45,11 +45,9 @@ impl EthtoolOps for Rveth {
         let rcu = rcu::Guard::new();
         let peer = private.peer.get(&rcu);
         for (i, q) in private.txqs.iter().enumerate() {
-            out.stat(
-                format_args!("tx_queue_{i}_packets"),
-                q.packets.load(Relaxed),
-            );
-            out.stat(format_args!("tx_queue_{i}_bytes"), q.bytes.load(Relaxed));
+            let (packets, bytes) = q.sent();
+            out.stat(format_args!("tx_queue_{i}_packets"), packets);
+            out.stat(format_args!("tx_queue_{i}_bytes"), bytes);
             // veth's: frames redirected into this end, queued on the peer's queue `i`.
             let peer_q = peer.and_then(|p| p.private().rxqs.get(i));
             let xmit = |f: fn(&QueueStats) -> &AtomicU64| {
@@ -64,19 +62,14 @@ impl EthtoolOps for Rveth {
         drop(rcu);
         for (i, q) in private.rxqs.iter().enumerate() {
             let s = &q.queue().stats;
-            let backlog = s.backlog_packets.load(Relaxed);
             // Everything received on the queue; `backlog_packets` of it did not use the ring.
+            let (packets, bytes) = s.received();
+            out.stat(format_args!("rx_queue_{i}_packets"), packets);
+            out.stat(format_args!("rx_queue_{i}_bytes"), bytes);
             out.stat(
-                format_args!("rx_queue_{i}_packets"),
-                s.packets.load(Relaxed).wrapping_add(backlog),
+                format_args!("rx_queue_{i}_backlog_packets"),
+                s.backlog_packets.load(Relaxed),
             );
-            out.stat(
-                format_args!("rx_queue_{i}_bytes"),
-                s.bytes
-                    .load(Relaxed)
-                    .wrapping_add(s.backlog_bytes.load(Relaxed)),
-            );
-            out.stat(format_args!("rx_queue_{i}_backlog_packets"), backlog);
             out.stat(format_args!("rx_queue_{i}_drops"), s.drops.load(Relaxed));
             out.stat(
                 format_args!("rx_queue_{i}_napi_polls"),

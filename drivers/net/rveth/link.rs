@@ -127,6 +127,7 @@ impl LinkOps for Rveth {
                 .with(PrivFlags::DISABLE_NETPOLL),
         );
         dev.set_ethtool_ops::<Rveth>();
+        dev.set_queue_stats_ops::<Rveth>();
         dev.set_lltx();
         dev.set_sw_stats();
         dev.set_mtu_range(MIN_MTU, MAX_MTU);

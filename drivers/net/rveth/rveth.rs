@@ -18,6 +18,7 @@ mod guard;
 mod link;
 mod netns;
 mod prefix;
+mod qstats;
 mod queue_map;
 mod ring;
 mod rxq;

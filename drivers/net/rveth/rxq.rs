@@ -67,6 +67,21 @@ pub(crate) struct QueueStats {
     pub(crate) xdp_xmit_errors: AtomicU64,
 }
 
+impl QueueStats {
+    /// Packets and bytes received on the queue, through the ring or the backlog: what the
+    /// device's rx totals count for it.
+    pub(crate) fn received(&self) -> (u64, u64) {
+        (
+            self.packets
+                .load(Relaxed)
+                .wrapping_add(self.backlog_packets.load(Relaxed)),
+            self.bytes
+                .load(Relaxed)
+                .wrapping_add(self.backlog_bytes.load(Relaxed)),
+        )
+    }
+}
+
 /// Adds to a counter that only one context writes (a NAPI poll never runs on two CPUs at
 /// once): a plain load and store instead of a locked read-modify-write.
 fn add_single_writer(counter: &AtomicU64, by: u64) {
@@ -132,15 +147,17 @@ impl RxQueue {
     /// full.
     fn enqueue_frames(&self, frames: impl FnOnce(&mut dyn FnMut(Frame) -> Result<(), Frame>)) {
         let mut ring = self.ring.lock();
-        frames(&mut |frame| match ring.push(RxItem::Frame(frame), GFP_ATOMIC | __GFP_NOWARN) {
-            Ok(()) => Ok(()),
-            Err(RxItem::Frame(frame)) => Err(frame),
-            Err(RxItem::Skb(skb)) => {
-                // Only frames are pushed here.
-                drop(skb);
-                Ok(())
-            }
-        });
+        frames(
+            &mut |frame| match ring.push(RxItem::Frame(frame), GFP_ATOMIC | __GFP_NOWARN) {
+                Ok(()) => Ok(()),
+                Err(RxItem::Frame(frame)) => Err(frame),
+                Err(RxItem::Skb(skb)) => {
+                    // Only frames are pushed here.
+                    drop(skb);
+                    Ok(())
+                }
+            },
+        );
         self.queued.store(ring.len(), Release);
     }
 
