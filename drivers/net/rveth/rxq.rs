@@ -132,15 +132,17 @@ impl RxQueue {
     /// full.
     fn enqueue_frames(&self, frames: impl FnOnce(&mut dyn FnMut(Frame) -> Result<(), Frame>)) {
         let mut ring = self.ring.lock();
-        frames(&mut |frame| match ring.push(RxItem::Frame(frame), GFP_ATOMIC | __GFP_NOWARN) {
-            Ok(()) => Ok(()),
-            Err(RxItem::Frame(frame)) => Err(frame),
-            Err(RxItem::Skb(skb)) => {
-                // Only frames are pushed here.
-                drop(skb);
-                Ok(())
-            }
-        });
+        frames(
+            &mut |frame| match ring.push(RxItem::Frame(frame), GFP_ATOMIC | __GFP_NOWARN) {
+                Ok(()) => Ok(()),
+                Err(RxItem::Frame(frame)) => Err(frame),
+                Err(RxItem::Skb(skb)) => {
+                    // Only frames are pushed here.
+                    drop(skb);
+                    Ok(())
+                }
+            },
+        );
         self.queued.store(ring.len(), Release);
     }
 
