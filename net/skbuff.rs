@@ -113,16 +113,13 @@ impl SkBuff {
         unsafe { bindings::rnet_skb_gro_passes_through(self.0.as_ptr()) }
     }
 
-    /// Queues a packet forwarded from `from` to `to` (see [`SkBuff::forward_to`]) on this
-    /// CPU's backlog for the stack (`netif_rx`), as veth and loopback deliver, and counts
-    /// `len` bytes sent by `from` and received by `to` (per-cpu `tstats`): one C call
-    /// instead of three. Returns `false` if the backlog was full: the kernel then freed the
-    /// packet and counted it in `to`'s `rx_dropped`.
-    pub fn netif_rx_counted(self, from: &NetDevice, to: &NetDevice, len: u32) -> bool {
+    /// Queues a received packet (see [`SkBuff::forward_to`]) on this CPU's backlog for the
+    /// stack (`netif_rx`), as veth and loopback deliver. Returns `false` if the backlog was
+    /// full: the kernel then freed the packet and counted it in its device's `rx_dropped`.
+    pub fn netif_rx(self) -> bool {
         // SAFETY: we own the buffer and give it to the stack; `netif_rx` may be called from
-        // any context (it disables BH itself when needed). `from` and `to` are valid for the
-        // call and, like every device `NetDevice::count_tx` counts on, use `tstats`.
-        unsafe { bindings::rnet_netif_rx_counted(self.into_raw(), from.as_raw(), to.as_raw(), len) }
+        // any context (it disables BH itself when needed).
+        unsafe { bindings::netif_rx(self.into_raw()) == bindings::NET_RX_SUCCESS as i32 }
     }
 
     /// Frees the buffer after successful processing (not counted as a drop).

@@ -27,21 +27,6 @@ void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
 	dev_sw_netstats_tx_add(dev, packets, len);
 }
 
-/*
- * veth's delivery (__dev_forward_skb done): this CPU's backlog, then the sender's tx and the
- * receiver's rx counters. One call for three: under TCG every call and return ends a
- * translation block.
- */
-bool rnet_netif_rx_counted(struct sk_buff *skb, struct net_device *from,
-			   struct net_device *to, unsigned int len)
-{
-	if (netif_rx(skb) != NET_RX_SUCCESS)
-		return false;
-	dev_sw_netstats_tx_add(from, 1, len);
-	dev_sw_netstats_rx_add(to, len);
-	return true;
-}
-
 void rnet_dev_core_stats_tx_dropped_inc(struct net_device *dev)
 {
 	dev_core_stats_tx_dropped_inc(dev);

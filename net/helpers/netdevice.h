@@ -11,8 +11,6 @@ void rnet_eth_hw_addr_random(struct net_device *dev);
 void rnet_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
 void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
 				 unsigned int len);
-bool rnet_netif_rx_counted(struct sk_buff *skb, struct net_device *from,
-			   struct net_device *to, unsigned int len);
 void rnet_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 void rnet_netdev_set_lltx(struct net_device *dev);
 void rnet_netdev_set_tstats(struct net_device *dev);

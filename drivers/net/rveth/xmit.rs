@@ -61,7 +61,9 @@ pub(crate) fn start_xmit(dev: &Device<Rveth>, mut skb: SkBuff, rcu: &rcu::Guard)
     // The cheap test first: under load the queue is busy and the packet's headers need not
     // be read.
     if q.may_bypass() && !q.queue().has_xdp(rcu) && skb.gro_passes_through() {
-        if skb.netif_rx_counted(dev, peer, len) {
+        if skb.netif_rx() {
+            dev.count_tx(len);
+            peer.count_rx(len);
             q.queue().count_backlog(len);
             count_txq(dev, txq, len);
         } else {
