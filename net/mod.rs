@@ -11,6 +11,7 @@ pub mod bh;
 pub mod bindings;
 pub mod device;
 pub mod ethtool;
+pub mod gro;
 pub mod napi;
 pub mod netfilter;
 pub mod netns;

@@ -4,7 +4,6 @@
 #include <net/busy_poll.h>
 #include <net/netdev_rx_queue.h>
 
-#include "gro.h"
 #include "napi.h"
 
 void rnet_netif_napi_del(struct napi_struct *napi)
@@ -39,22 +38,21 @@ struct net_device *rnet_napi_dev(const struct napi_struct *napi)
  * skb_shift() on the next SACK, seen under make stress). A NIC never receives clones; a pair
  * device receives the sender's. So a clone first gets a head of its own; if that allocation
  * fails it skips GRO rather than being dropped.
- *
- * A packet GRO would pass through unmerged goes straight to the stack, as GRO would send it,
- * when nothing is held or queued in this context that it could overtake.
  */
 void rnet_napi_gro_receive_own(struct napi_struct *napi, struct sk_buff *skb)
 {
-	if (!napi->gro_bitmask && !napi->rx_count && rnet_skb_gro_passes_through(skb)) {
-		skb_mark_napi_id(skb, napi);
-		netif_receive_skb(skb);
-		return;
-	}
 	if (unlikely(skb_unclone(skb, GFP_ATOMIC))) {
 		netif_receive_skb(skb);
 		return;
 	}
 	napi_gro_receive(napi, skb);
+}
+
+/* Past GRO, as GRO hands on what it does not merge (gro_normal_one() marks it too). */
+void rnet_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
+{
+	skb_mark_napi_id(skb, napi);
+	netif_receive_skb(skb);
 }
 
 /*

@@ -5,6 +5,9 @@
 
 #include <linux/skbuff.h>
 
+/* Where skb->protocol is: Rust reads it without a call (bindgen names its struct group). */
+enum { RNET_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol) };
+
 void rnet_kfree_skb(struct sk_buff *skb);
 void rnet_consume_skb(struct sk_buff *skb);
 const void *rnet_skb_header_pointer(const struct sk_buff *skb, int offset, int len,

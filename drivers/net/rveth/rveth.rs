@@ -14,6 +14,7 @@ pub mod net;
 #[path = "../../../compat/mod.rs"]
 pub mod compat;
 
+mod backlog;
 mod classify;
 mod device;
 mod ethtool;
