@@ -17,6 +17,7 @@ void rnet_netif_napi_del(struct napi_struct *napi)
  * state that owns the context can be freed (priv_destructor), so that one wait covers every
  * context. netif_napi_del() from priv_destructor waited a full synchronize_rcu() per context
  * (RTNL is not held there). Returns whether it unlinked.
+ * re-check on rebase: net/core/dev.c unregister_netdevice_many_notify()
  */
 bool rnet_napi_del_unregistering(struct napi_struct *napi)
 {
@@ -59,6 +60,7 @@ void rnet_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
  * Clears rx queue @index's link to @napi, if it is still that. A registered device needs
  * RTNL (netif_queue_set_napi() asserts it); one that is not (never registered, or gone) can
  * no longer be looked up, so the pointer is cleared directly.
+ * re-check on rebase: net/core/dev.c netif_queue_set_napi()
  */
 void rnet_rxq_clear_napi(struct napi_struct *napi, unsigned int index)
 {

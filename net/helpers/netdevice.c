@@ -84,6 +84,8 @@ void rnet_dev_addr(const struct net_device *dev, u8 *out)
  * __dev_forward_skb() with a drop reason: it frees what it cannot forward with
  * kfree_skb() (NOT_SPECIFIED), so the checks it would fail are made here first. Frees
  * @skb on failure and counts it in @dev's rx_dropped, as __dev_forward_skb() does.
+ * re-check on rebase: net/core/dev.c __dev_forward_skb2(), include/linux/netdevice.h
+ * __is_skb_forwardable()
  */
 enum skb_drop_reason rnet_dev_forward_skb(struct net_device *dev, struct sk_buff *skb)
 {
