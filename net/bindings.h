@@ -19,5 +19,4 @@
 #include <linux/if_ether.h>
 #include <linux/socket.h>
 #include <kunit/test.h>
-#include "helpers.h"
-#include "helpers/xdp.h"
+#include "helpers/helpers.h"

@@ -232,7 +232,7 @@ impl<T: EthtoolOps> Adapter<T> {
         // initialised their private state.
         let dev = unsafe { Device::<T>::from_raw(dev) };
         let Some(s) = T::link_settings(dev) else {
-            return super::errno::eopnotsupp().to_errno();
+            return crate::compat::errno::eopnotsupp().to_errno();
         };
         // SAFETY: the core passes a valid, zeroed `ethtool_link_ksettings` that nothing else
         // accesses during the call.
@@ -263,7 +263,7 @@ impl<T: EthtoolOps> Adapter<T> {
         sset: ffi::c_int,
     ) -> ffi::c_int {
         if sset != bindings::ethtool_stringset_ETH_SS_STATS as ffi::c_int {
-            return super::errno::eopnotsupp().to_errno();
+            return crate::compat::errno::eopnotsupp().to_errno();
         }
         // SAFETY: ethtool ops are only installed on devices of this driver, which the core
         // calls registered, so `ndo_init` initialised their private state.

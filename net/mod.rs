@@ -2,16 +2,16 @@
 
 //! Safe networking abstractions, written as if for upstream `kernel::net`.
 //!
-//! Every `unsafe` of rveth lives below this module; drivers use only the safe API.
+//! Every `unsafe` of rveth lives below this module and [`crate::compat`] (6.12 backports, a
+//! module of its own that every crate mounting `net` mounts beside it); drivers use only the
+//! safe API.
 
 pub mod attr;
 pub mod bh;
 pub mod bindings;
 pub mod device;
-pub mod errno;
 pub mod ethtool;
-pub mod init;
-pub mod kunit;
+pub mod gro;
 pub mod napi;
 pub mod netfilter;
 pub mod netns;

@@ -110,19 +110,20 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         }
     }
 
-    /// Whether a packet for this context may be handed to the stack another way right now
-    /// (e.g. the per-CPU backlog): no poll is scheduled or running and the queue is empty,
-    /// so nothing received through the context is pending that the packet could overtake
-    /// (exact for the calling CPU's own earlier packets), and the context is not threaded (a
-    /// user who made it threaded asked for receive processing in its thread).
-    pub fn may_bypass(&self) -> bool {
-        if self.notify_masked.load(Ordering::Acquire) || self.queue.has_work() {
-            return false;
-        }
+    /// Whether a poll is scheduled or running: set when [`Self::schedule`] schedules one,
+    /// cleared when a poll completes. Exact for what the calling CPU queued before; another
+    /// CPU's schedule may not be visible yet.
+    pub fn is_scheduled(&self) -> bool {
+        self.notify_masked.load(Ordering::Acquire)
+    }
+
+    /// Whether a kernel thread polls this context (`/sys/class/net/<dev>/threaded`) instead
+    /// of the softirq of the CPU that scheduled it.
+    pub fn is_threaded(&self) -> bool {
         // SAFETY: `napi` was added (type invariant); `state` is only changed with atomic bit
         // operations and read racily, as `test_bit` does.
         let state = unsafe { core::ptr::addr_of!((*self.napi.get()).state).read_volatile() };
-        state & (1 << bindings::NAPI_STATE_THREADED) == 0
+        state & (1 << bindings::NAPI_STATE_THREADED) != 0
     }
 
     fn schedule_now(&self) {
@@ -279,11 +280,25 @@ impl Poll<'_> {
 
     /// Hands a received packet to GRO and the stack (`napi_gro_receive`). A clone (a pair
     /// device receives the sending socket's clones) gets a head of its own first: GRO
-    /// rewrites the shared info a clone has in common with its original. UDP that GRO could
-    /// not merge goes straight to the stack when that overtakes nothing.
+    /// rewrites the shared info a clone has in common with its original.
     pub fn gro_receive(&self, skb: SkBuff) {
         // SAFETY: we are inside this context's poll; the stack takes ownership of `skb`.
         unsafe { bindings::rnet_napi_gro_receive_own(self.napi, skb.into_raw()) };
+    }
+
+    /// Hands a received packet to the stack without GRO (`netif_receive_skb`), marked with
+    /// this context's NAPI id for busy polling.
+    pub fn receive(&self, skb: SkBuff) {
+        // SAFETY: we are inside this context's poll; the stack takes ownership of `skb`.
+        unsafe { bindings::rnet_napi_receive_skb(self.napi, skb.into_raw()) };
+    }
+
+    /// Whether GRO holds no packet and none waits in its batch for the stack (`gro_bitmask`,
+    /// `rx_count`): a packet given to [`Self::receive`] now overtakes nothing received
+    /// through this context.
+    pub fn gro_is_empty(&self) -> bool {
+        // SAFETY: we are inside this context's poll, the only writer of both fields.
+        unsafe { (*self.napi).gro_bitmask == 0 && (*self.napi).rx_count == 0 }
     }
 
     /// The device this context belongs to.

@@ -604,6 +604,6 @@ unsafe extern "C" fn fill_info_callback<T: LinkOps>(
     let (dev, mut out) = unsafe { (Device::<T>::from_raw(dev), MsgWriter::from_raw(skb)) };
     match T::fill_info(dev, &mut out) {
         Ok(()) => 0,
-        Err(NoRoom) => super::errno::emsgsize().to_errno(),
+        Err(NoRoom) => crate::compat::errno::emsgsize().to_errno(),
     }
 }

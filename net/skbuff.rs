@@ -105,24 +105,48 @@ impl SkBuff {
         unsafe { bindings::rnet_kfree_skb_reason(self.into_raw(), reason.0) }
     }
 
-    /// Whether GRO would hand this received packet on unmerged: UDP that no socket (UDP GRO,
-    /// encapsulation) and no feature of the receiving device (`rx-udp-gro-forwarding`,
-    /// `rx-gro-list`) asks to merge. Only meaningful after [`SkBuff::forward_to`].
-    pub fn gro_passes_through(&self) -> bool {
-        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`.
-        unsafe { bindings::rnet_skb_gro_passes_through(self.0.as_ptr()) }
+    /// The EtherType of the payload (`skb->protocol`, host order), set when the packet was
+    /// received ([`SkBuff::forward_to`]).
+    pub fn protocol(&self) -> u16 {
+        // SAFETY: by the type invariant `self.0` is a valid `sk_buff`; `protocol` is a
+        // `__be16` at that offset (`offsetof` in C), 2-aligned as the struct is.
+        let be = unsafe {
+            self.0
+                .as_ptr()
+                .cast::<u8>()
+                .add(bindings::RNET_SKB_PROTOCOL_OFFSET as usize)
+                .cast::<u16>()
+                .read()
+        };
+        u16::from_be(be)
     }
 
-    /// Queues a packet forwarded from `from` to `to` (see [`SkBuff::forward_to`]) on this
-    /// CPU's backlog for the stack (`netif_rx`), as veth and loopback deliver, and counts
-    /// `len` bytes sent by `from` and received by `to` (per-cpu `tstats`): one C call
-    /// instead of three. Returns `false` if the backlog was full: the kernel then freed the
-    /// packet and counted it in `to`'s `rx_dropped`.
-    pub fn netif_rx_counted(self, from: &NetDevice, to: &NetDevice, len: u32) -> bool {
+    /// Copies `N` bytes at `offset` from the data start, if the packet is long enough; works
+    /// across fragments (`skb_header_pointer`). Linear bytes are read without a call.
+    pub fn read<const N: usize>(&self, offset: usize) -> Option<[u8; N]> {
+        let skb = self.0.as_ptr();
+        // SAFETY: by the type invariant `skb` is valid and ours; plain fields.
+        let (data, len, data_len) = unsafe { ((*skb).data, (*skb).len, (*skb).data_len) };
+        // `skb_headlen`: the linear bytes from `data` on.
+        let headlen = len.saturating_sub(data_len) as usize;
+        if offset.checked_add(N)? <= headlen {
+            let mut buf = [0u8; N];
+            // SAFETY: `offset + N <= headlen`, and the linear area holds `headlen` readable
+            // bytes from `data`; `buf` has room for `N`.
+            unsafe { core::ptr::copy_nonoverlapping(data.add(offset), buf.as_mut_ptr(), N) };
+            return Some(buf);
+        }
+        // SAFETY: `skb` is valid, and unchanged while `self` is borrowed.
+        unsafe { Packet::from_raw(skb) }.read(offset)
+    }
+
+    /// Queues a received packet (see [`SkBuff::forward_to`]) on this CPU's backlog for the
+    /// stack (`netif_rx`), as veth and loopback deliver. Returns `false` if the backlog was
+    /// full: the kernel then freed the packet and counted it in its device's `rx_dropped`.
+    pub fn netif_rx(self) -> bool {
         // SAFETY: we own the buffer and give it to the stack; `netif_rx` may be called from
-        // any context (it disables BH itself when needed). `from` and `to` are valid for the
-        // call and, like every device `NetDevice::count_tx` counts on, use `tstats`.
-        unsafe { bindings::rnet_netif_rx_counted(self.into_raw(), from.as_raw(), to.as_raw(), len) }
+        // any context (it disables BH itself when needed).
+        unsafe { bindings::netif_rx(self.into_raw()) == bindings::NET_RX_SUCCESS as i32 }
     }
 
     /// Frees the buffer after successful processing (not counted as a drop).

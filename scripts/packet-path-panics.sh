@@ -12,9 +12,9 @@ disassemble() { if [ "$ko" = - ]; then cat; else objdump -d -r --no-show-raw-ins
 # like BUG_ON they catch a broken kernel invariant, not anything a packet carries.
 # Symbols of the packet path (mangled Rust names): Rveth's DeviceOps::start_xmit, the ndo
 # callback that wraps it, the driver's xmit::start_xmit behind it, RxQueue's NapiPoll::poll
-# (+ NapiQueue's poll callback) and the netfilter hook callbacks (the guard classifies every
-# received frame there).
-pattern='(DeviceOps10start_xmit|4xmit10start_xmit|19start_xmit_callback|NapiPoll4poll|13poll_callback|13hook_callback)'
+# (+ NapiQueue's poll callback), the netfilter hook callbacks (the guard classifies every
+# received frame there) and the driver's backlog.rs (the bypass decision, per packet).
+pattern='(DeviceOps10start_xmit|4xmit10start_xmit|19start_xmit_callback|NapiPoll4poll|13poll_callback|13hook_callback|7backlog)'
 disassemble | awk -v pat="$pattern" '
   /^[0-9a-f]+ <.*>:$/ { fn = $2; inpath = (fn ~ pat); if (inpath) seen++ }
   inpath && /R_X86_64_PLT32/ && /core[0-9]+panicking/ && !/panic_nounwind/ { print fn " -> " $3; bad++ }

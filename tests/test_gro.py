@@ -3,7 +3,7 @@
 A NIC's GRO only sees packets the NIC allocated. rveth's receive side gets the clones a local
 TCP sender transmits while it keeps each original for retransmission, and GRO appending to a
 held clone's shared info rewrote those originals (a kernel BUG in skb_shift() under make
-stress; net/helpers.c rnet_napi_gro_receive_own). GRO merges only single-segment packets
+stress; net/helpers/napi.c rnet_napi_gro_receive_own). GRO merges only single-segment packets
 into a held one: with TSO and GSO off on the sending end every packet is one, and an
 ACK-clocked sender queues several per poll, so GRO merges clones all the time; the receiver
 drops one packet in 16 (by IP ID, so retransmissions pass), and the sender's SACK processing

@@ -4,6 +4,8 @@
  * xdp_buff conversions follow drivers/net/veth.c (veth_convert_skb_to_xdp_buff,
  * veth_xdp_rcv_skb, veth_xdp_rcv_one) line for line, so their rules (headroom, copy into a
  * page_pool page, frags, metadata) stay veth's.
+ * re-check on rebase: drivers/net/veth.c veth_convert_skb_to_xdp_buff(), veth_xdp_rcv_skb(),
+ * veth_xdp_rcv_one(), veth_xdp_set(), veth_xdp_xmit()
  */
 #include <linux/bpf.h>
 #include <linux/bpf_trace.h>

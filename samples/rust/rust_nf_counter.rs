@@ -12,6 +12,8 @@
 //! ipv6 3 216
 //! ```
 
+#[path = "../../compat/mod.rs"]
+pub mod compat;
 #[path = "../../net/mod.rs"]
 pub mod net;
 

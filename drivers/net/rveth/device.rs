@@ -3,10 +3,10 @@
 //! One end of a pair: its private state and device operations (bring-up, carrier,
 //! teardown); the transmit path is in `xmit.rs`.
 
+use crate::compat::errno;
 use crate::net::{
     attr::ExtAck,
     device::{Device, DeviceOps, DeviceOpsTable, NetDevice, TxResult},
-    errno,
     napi::NapiQueue,
     rcu::{self, RcuDevice},
     rtnl::Rtnl,

@@ -2,13 +2,13 @@
 
 //! The `rveth` link kind: creating and deleting pairs with `ip link`.
 
+use crate::compat::errno;
 use crate::net::{
     attr::{Attrs, ExtAck, MsgWriter, NoRoom, Policy},
     bindings::{
         ETH_MAX_MTU, ETH_MIN_MTU, IFLA_ADDRESS, IFLA_MTU, IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES,
     },
     device::{Device, DeviceSetup, Features, NetDevice, PrivFlags},
-    errno,
     rtnl::{self, LinkOps, NewLink, Registered, Rtnl, UnregisterBatch},
 };
 use crate::{

@@ -39,7 +39,7 @@ impl Pernet for RvethPernet {
 
     fn init<'net>(net: &'net NetInit) -> impl PinInit<RvethNet<'net>, Error> {
         let proc = NetProcFile::new(net, c_str!("rveth"));
-        crate::net::init::from_result(proc.map(|proc| RvethNet {
+        crate::compat::init::from_result(proc.map(|proc| RvethNet {
             drops: Drops::default(),
             _proc: proc,
         }))

@@ -10,7 +10,11 @@
 // possible for out-of-tree Rust modules on 6.12); public, as a library's API is.
 #[path = "../../../net/mod.rs"]
 pub mod net;
+// What `net` and the driver use that 6.12's `kernel` crate lacks, mounted the same way.
+#[path = "../../../compat/mod.rs"]
+pub mod compat;
 
+mod backlog;
 mod classify;
 mod device;
 mod ethtool;

@@ -3,6 +3,7 @@
 //! A receive queue: the ring the peer transmits into and the NAPI poll that empties it,
 //! running the queue's XDP program (if one is attached) before GRO.
 
+use crate::backlog;
 use crate::net::{
     bh::BhGuard,
     bindings::ETH_HLEN,
@@ -267,7 +268,7 @@ impl<'a> XdpRun<'a> {
         self.bytes = self.bytes.wrapping_add(buff.data().len() as u64);
         match buff.run(dev) {
             Action::Pass => match buff.pass(dev) {
-                Some(skb) => napi.gro_receive(skb),
+                Some(skb) => backlog::receive(napi, skb),
                 None => self.rx_drops = self.rx_drops.wrapping_add(1),
             },
             Action::Tx => match buff.into_frame() {
@@ -394,7 +395,7 @@ impl NapiPoll for RxQueue {
                         bytes = bytes.wrapping_add(u64::from(len));
                         dev.count_rx(len);
                         match xdp.as_mut() {
-                            None => napi.gro_receive(skb),
+                            None => backlog::receive(napi, skb),
                             Some(run) => run.skb(skb, self, napi),
                         }
                     }
@@ -404,7 +405,7 @@ impl NapiPoll for RxQueue {
                         dev.count_rx(len);
                         match xdp.as_mut() {
                             None => match frame.into_skb(dev) {
-                                Ok(skb) => napi.gro_receive(skb),
+                                Ok(skb) => backlog::receive(napi, skb),
                                 Err(frame) => {
                                     drop(frame);
                                     frame_drops = frame_drops.wrapping_add(1);

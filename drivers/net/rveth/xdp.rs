@@ -7,11 +7,12 @@
 //! always runs, so frames redirected into an end are taken whether or not its peer has a
 //! program or GRO on.
 
+use crate::compat::errno;
 use crate::link::MAX_MTU;
 use crate::net::{
     attr::ExtAck,
     device::Device,
-    errno, rcu,
+    rcu,
     rtnl::Rtnl,
     xdp::{self, Prog, QueueXdp, XmitFrames},
 };

@@ -8,7 +8,7 @@ use crate::net::{
     rcu,
     skbuff::{DropReason, SkBuff},
 };
-use crate::{queue_map::peer_rx_queue, Rveth};
+use crate::{backlog, queue_map::peer_rx_queue, Rveth};
 use core::sync::atomic::Ordering::Relaxed;
 
 /// Counts a packet of `len` bytes sent on transmit queue `txq` (`ethtool -S`).
@@ -54,14 +54,11 @@ pub(crate) fn start_xmit(dev: &Device<Rveth>, mut skb: SkBuff, rcu: &rcu::Guard)
         dev.count_tx_dropped();
         return TxResult::Ok;
     };
-    // What GRO would not merge takes veth's path, this CPU's backlog, unless something
-    // of this queue is still pending that it could overtake or its NAPI is threaded: a
-    // ring, a NAPI schedule and a poll per packet cost more than the backlog and buy
-    // such a packet nothing. Not when the queue runs an XDP program: nothing may skip it.
-    // The cheap test first: under load the queue is busy and the packet's headers need not
-    // be read.
-    if q.may_bypass() && !q.queue().has_xdp(rcu) && skb.gro_passes_through() {
-        if skb.netif_rx_counted(dev, peer, len) {
+    // What GRO would not merge takes veth's path, this CPU's backlog (see `backlog.rs`).
+    if backlog::may_bypass(q, &skb, rcu) {
+        if skb.netif_rx() {
+            dev.count_tx(len);
+            peer.count_rx(len);
             q.queue().count_backlog(len);
             count_txq(dev, txq, len);
         } else {

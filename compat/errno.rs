@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Networking error codes that `kernel::error::code` does not define on 6.12.
+//!
+//! Upstream: `kernel::error::code::<NAME>` replaces each function, where the kernel moved to
+//! declares it (`declare_err!` in `rust/kernel/error.rs`); `enotconn()` becomes `ENOTCONN`.
 
-use super::bindings;
-use kernel::error::Error;
+use kernel::{bindings, error::Error};
 
 /// `ENOTCONN`: e.g. a pair end brought up without a peer.
 pub fn enotconn() -> Error {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Initialiser adapters.
+//! Initialiser adapters missing from 6.12's `kernel::init`.
+//!
+//! Upstream: pin-init implements `Init<T, E>` for `Result<T, E>` (6.17), which replaces
+//! [`from_result`]: pass the `Result` itself.
 
 use kernel::{
     init::{init_from_closure, Init},

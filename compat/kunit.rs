@@ -2,6 +2,10 @@
 
 //! KUnit suites in Rust for 6.12, whose `kernel::kunit` has no suite macro yet.
 //!
+//! Upstream: the `#[kunit_tests(name)]` attribute on a test module (6.15) replaces
+//! [`kunit_suite!`](crate::kunit_suite), and `kunit_assert!`/`kunit_assert_eq!` replace
+//! [`kassert!`](crate::kassert)/[`kassert_eq!`](crate::kassert_eq).
+//!
 //! Modelled on upstream 6.15 `rust/kernel/kunit.rs`: test cases are plain `fn()` beside the
 //! code they test; [`kunit_suite!`](crate::kunit_suite) puts a `kunit_suite` in the module's
 //! `.kunit_test_suites` section, so the suite runs when the module is loaded and its KTAP
@@ -121,7 +125,7 @@ pub fn fail(
 macro_rules! kassert {
     ($cond:expr $(,)?) => {
         if !$cond {
-            $crate::net::kunit::fail(
+            $crate::compat::kunit::fail(
                 kernel::c_str!(file!()),
                 line!(),
                 kernel::c_str!(stringify!($cond)),
@@ -138,7 +142,7 @@ macro_rules! kassert_eq {
         match (&$left, &$right) {
             (l, r) => {
                 if !(*l == *r) {
-                    $crate::net::kunit::fail(
+                    $crate::compat::kunit::fail(
                         kernel::c_str!(file!()),
                         line!(),
                         kernel::c_str!(concat!(stringify!($left), " == ", stringify!($right))),
@@ -184,17 +188,17 @@ macro_rules! kunit_suite {
 
                 static mut CASES: [bindings::kunit_case; COUNT] = [
                     $(
-                        $crate::net::kunit::case(
+                        $crate::compat::kunit::case(
                             kernel::c_str!(stringify!($case)),
                             $crate::__LOG_PREFIX,
                             [<__kunit_run_ $case>],
                         ),
                     )+
-                    $crate::net::kunit::case_end(),
+                    $crate::compat::kunit::case_end(),
                 ];
             }
 
-            static mut SUITE: bindings::kunit_suite = $crate::net::kunit::suite(
+            static mut SUITE: bindings::kunit_suite = $crate::compat::kunit::suite(
                 $module,
                 stringify!($suite),
                 core::ptr::addr_of_mut!(CASES).cast(),
