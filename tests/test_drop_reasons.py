@@ -11,13 +11,14 @@ tracepoint (tests/drop_trace.py); the test packets carry EtherType 0x88B5 (IEEE 
 experimental) so that only they are traced. The full ring and a device going down with
 packets queued are in tests/test_ring_full.py.
 """
+import errno
 import json
 import socket
 import struct
 
 import pytest
 
-from lib import namespaces
+from lib import namespaces, tc_bpf
 from lib.cmd import ip, ip_batch, link, run
 from lib.drop_trace import DropTrace
 from lib.rawnl import Rtnl, peer
@@ -35,7 +36,9 @@ def counters(ns, dev):
 
 def send_raw(ns, dev, frame, proto=ETH_P_LOCAL, vnet_hdr_len=None):
     """Sends `frame` as is on `dev` (AF_PACKET); with `vnet_hdr_len`, behind a virtio-net
-    header: the kernel then keeps only that many bytes in the linear area."""
+    header: the kernel then keeps only that many bytes in the linear area. Returns the errno
+    of the send, None if it was accepted: veth returns NET_XMIT_DROP for a packet it drops
+    (ENOBUFS here), rveth drops and counts, and the send succeeds."""
     def send():
         with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(proto)) as s:
             payload = frame
@@ -43,9 +46,15 @@ def send_raw(ns, dev, frame, proto=ETH_P_LOCAL, vnet_hdr_len=None):
                 s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
                 # struct virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start/offset
                 payload = struct.pack("<BBHHHH", 0, 0, vnet_hdr_len, 0, 0, 0) + frame
-            s.sendto(payload, (dev, proto))
+            try:
+                s.sendto(payload, (dev, proto))
+            except OSError as e:
+                if e.errno != errno.ENOBUFS:
+                    raise
+                return e.errno
+            return None
 
-    namespaces.run_in(ns, send)
+    return namespaces.run_in(ns, send)
 
 
 def ipv4_udp(dst_mac, src_mac, src, dst, port, payload):
@@ -98,9 +107,14 @@ def test_header_in_a_fragment_is_pulled_and_delivered(netns, kind):
 @pytest.mark.parametrize("kind", ["veth", "rveth"])
 def test_shorter_than_an_ethernet_header_is_dropped_and_counted(netns, kind):
     a, _ = mirred_from_l3(netns, kind)
+    run("tc", "-n", a, "filter", "del", "dev", "nk0", "egress")
     before = counters(a, "da")
-    with DropTrace(protocol=ETH_P_LOCAL) as t:
-        send_raw(a, "nk0", b"\x02\x00\x00\x00\x00\x01")
+    # Packet sockets send at least an Ethernet header's worth on netkit: a tc program cuts
+    # the packet to 6 bytes and redirects it to da.
+    with tc_bpf.Program("trim_redirect", config={0: link("da", a)["ifindex"], 1: 6}) as prog, \
+            DropTrace(protocol=ETH_P_LOCAL) as t:
+        prog.attach(a, "nk0", "egress")
+        send_raw(a, "nk0", bytes(14))
         events = t.events()
     assert counters(a, "da")[0] == before[0] + 1, "counted in tx_dropped"
     assert len(events) == 1, events
@@ -128,8 +142,9 @@ def test_too_big_for_the_peer_mtu(netns, kind):
     frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 2000)
     tx_before, rx_before = counters(a, "dx")[0], counters(b, "dy")[1]
     with DropTrace(protocol=ETH_P_LOCAL) as t:
-        send_raw(a, "dx", frame)
+        err = send_raw(a, "dx", frame)
         events = t.events()
+    assert err == (errno.ENOBUFS if kind == "veth" else None), err
     assert counters(a, "dx")[0] == tx_before + 1, "sender's tx_dropped"
     assert counters(b, "dy")[1] == rx_before + 1, "peer's rx_dropped"
     assert len(events) == 1, events

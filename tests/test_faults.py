@@ -18,6 +18,7 @@ import threading
 
 import pytest
 from lib import bpf, namespaces, netlink, xdp_bpf
+from lib.guard import proc_rveth as proc_rows
 from lib.cmd import RVETH_KO, load_module, module_loaded
 from lib.faults import (IFLA_XDP, Attempt, Ethtool, FailNth, FaultyRtnl, KunitOff, Sweep,
                         available, configure, delete_module, dump_links, finit_module,
@@ -185,15 +186,17 @@ def guards_as_asked(socks, a):
         got = (guard_list(a, "rfa"), guard_list(a, "rfb"))
         if got != (GUARD_A, GUARD_B):
             return [f"fail-open: created, but the guards are {got}"]
+        rows, _ = proc_rows(a)
+        hooks = {d: (rows[d]["guard"], rows[d]["hooked"]) for d in ("rfa", "rfb")}
+        if hooks != {"rfa": ("on", "1"), "rfb": ("on", "1")}:
+            return [f"fail-open: created, but guard/hook states are {hooks}"]
         return []
     return extra
 
 
-@stress_only
 def test_create_with_guard(two):
-    """Both ends guarded at creation. Until developer `port`'s fail-closed newlink (issue
-    17) lands, a failed hook registration after the pair is registered leaves it
-    created without its guard: those fault points xfail, any other problem fails."""
+    """Both ends guarded at creation: the guard fails closed, so a pair that exists has both
+    guards with their hooks registered, and a failed hook registration fails the creation."""
     a, b, socks = two
 
     def request(rt):
@@ -202,8 +205,7 @@ def test_create_with_guard(two):
 
     sweep = create_sweep("create (guards)", socks, a, request, {a: ["rfa", "rfb"], b: []},
                          guards_as_asked(socks, a))
-    run_sweep(sweep, known=(lambda p: "fail-open" in p,
-                            "guard fail-open at newlink (issue 17, developer port)"))
+    run_sweep(sweep)
 
 
 # --- changes of an existing pair --------------------------------------------------------------

@@ -132,11 +132,18 @@ def test_spoofed_ipv6_dropped_link_local_only_when_allowed(netns):
     wait_no_tentative(b, "rvb")
     a_ll = link_local(a, "rva")
     assert ping(b, f"{a_ll}%rvb", v6=True)
+    # Another link-local as rvb's only one, so ping takes it as its source (`ping -I` with a
+    # link-local address and no scope fails before sending anything).
+    b_ll = link_local(b, "rvb")
     ip("addr", "add", "fe80::99/64", "dev", "rvb", "nodad", ns=b)
-    assert not ping(b, f"{a_ll}%rvb", src="fe80::99", v6=True)
+    ip("addr", "del", f"{b_ll}/64", "dev", "rvb", ns=b)
+    v6_drops = lambda: drops("rva", a)["guard_drop_ipv6"] + drops("rva", a)["guard_drop_nd"]  # noqa: E731
+    before = v6_drops()
+    assert not ping(b, f"{a_ll}%rvb", v6=True)
+    assert v6_drops() >= before + 2  # echo requests (or the solicitations before them)
     with netlink.rtnl(a) as ipr:
         netlink.set_guard(ipr, "rva", [f"{B4}/32", f"{B6}/128", "fe80::/10"])
-    assert ping(b, f"{a_ll}%rvb", src="fe80::99", v6=True, count=3)
+    assert ping(b, f"{a_ll}%rvb", v6=True, count=3)
 
 
 def link_local(ns, dev):

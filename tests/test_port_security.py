@@ -7,10 +7,12 @@ lasting effect, the host's neighbour table and routes.
 """
 import errno
 import json
+import struct
 import threading
 import time
 
 import pytest
+from lib import netlink, uapi
 from lib.cmd import ip, ip_batch, netns_cmd, run
 from lib.netlink import NetlinkError
 from lib.port_security import (A4, A6, B4, B6, IFLA_RVETH_GUARD_OPTS, MAC_ANY, MAC_FIXED,
@@ -187,22 +189,29 @@ def opts_of(rt, dev):
     return attrs(rt.getlink(dev)[IFLA_RVETH_GUARD_OPTS])
 
 
+MODE, MAC = uapi.IFLA_RVETH_GUARD_MAC_MODE, uapi.IFLA_RVETH_GUARD_MAC
+DHCP, TUNNELS = uapi.IFLA_RVETH_GUARD_DHCP, uapi.IFLA_RVETH_GUARD_TUNNELS
+
+
 def test_options_are_reported_and_changed(netns):
     a = netns()
     with Rtnl(a) as rt:
         rt.newlink("rvx", "rveth", data=guard_opts(dhcp=0) + peer("rvy"))
         mac_y = json.loads(ip("-j", "link", "show", "dev", "rvy", ns=a))[0]["address"]
         got = opts_of(rt, "rvx")
-        assert got == {1: bytes([MAC_PEER]), 2: bytes.fromhex(mac_y.replace(":", "")),
-                       3: b"\0", 4: b"\0"}, got
-        assert rt.guard_of("rvx") == []  # options alone do not turn the guard on
+        assert got == {MODE: bytes([MAC_PEER]), MAC: bytes.fromhex(mac_y.replace(":", "")),
+                       DHCP: b"\0", TUNNELS: b"\0"}, got
+        with netlink.rtnl(a) as ipr:  # options alone do not turn the guard on
+            assert netlink.guard_of(ipr, "rvx") == []
         rt.changelink("rvx", "rveth", guard_deny() + guard_opts(mac=OTHER_MAC, tunnels=1))
         got = opts_of(rt, "rvx")
-        assert got == {1: bytes([MAC_FIXED]), 2: bytes.fromhex(OTHER_MAC.replace(":", "")),
-                       3: b"\0", 4: b"\x01"}, got
-        assert rt.getlink("rvx")[IFLA_RVETH_GUARD] == b"\x04\x00\x02\x00"  # the deny flag
+        assert got == {MODE: bytes([MAC_FIXED]), MAC: bytes.fromhex(OTHER_MAC.replace(":", "")),
+                       DHCP: b"\0", TUNNELS: b"\x01"}, got
+        # The deny flag, alone in the list nest.
+        assert rt.getlink("rvx")[IFLA_RVETH_GUARD] == struct.pack(
+            "=HH", 4, uapi.IFLA_RVETH_GUARD_DENY)
         rt.changelink("rvx", "rveth", guard_opts(mac_mode=MAC_ANY))
-        assert opts_of(rt, "rvx") == {1: bytes([MAC_ANY]), 3: b"\0", 4: b"\x01"}
+        assert opts_of(rt, "rvx") == {MODE: bytes([MAC_ANY]), DHCP: b"\0", TUNNELS: b"\x01"}
 
 
 BAD_OPTS = {

@@ -40,7 +40,7 @@ class DropTrace:
         """[(reason, function, module or None)] in the order they happened."""
         with open(f"{self.dir}/trace") as f:
             text = f.read()
-        return [(reason, loc.split("+")[0], module)
+        return [(reason, loc.split("+")[0], module or None)
                 for _, loc, module, reason in _LINE.findall(text)]
 
     def drops(self):

@@ -230,6 +230,18 @@ class Rtnl:
         name = attr_str(IFLA_IFNAME, ifname) if ifname is not None else b""
         self.request(RTM_NEWLINK, flags, ifinfomsg() + name + nested(IFLA_LINKINFO, info) + extra)
 
+    def getlink(self, ifname):
+        """RTM_GETLINK by name: the IFLA_INFO_DATA attributes as {type: payload}, exactly as
+        the kernel wrote them (for checks of the wire format)."""
+        payload = ifinfomsg() + attr_str(IFLA_IFNAME, ifname)
+        for mtype, msg in self._transact(RTM_GETLINK, 0, payload):
+            if mtype == NLMSG_ERROR:
+                raise NetlinkError(-self._errno(msg), _extack_msg(msg))
+            if mtype == RTM_NEWLINK:
+                top = attrs(msg[_NLMSGHDR.size + 16:])
+                info = attrs(top.get(IFLA_LINKINFO, b""))
+                return attrs(info.get(IFLA_INFO_DATA, b""))
+
     def dellink(self, ifname):
         """RTM_DELLINK by IFLA_IFNAME."""
         self.request(RTM_DELLINK, 0, ifinfomsg() + attr_str(IFLA_IFNAME, ifname))

@@ -223,8 +223,13 @@ impl RxQueue {
 
     /// Ring slots allocated (0 until a packet needed the ring; `ethtool -S`).
     pub(crate) fn ring_slots(&self) -> usize {
-        let _bh = BhGuard::new();
-        self.ring.lock().slots()
+        let bh = BhGuard::new();
+        // The lock guard must go before BH is enabled again: a tail expression's temporaries
+        // outlive the block's locals, which would release the lock with BH on (lockdep:
+        // SOFTIRQ-ON-W against the transmit path's IN-SOFTIRQ-W).
+        let slots = self.ring.lock().slots();
+        drop(bh);
+        slots
     }
 }
 
