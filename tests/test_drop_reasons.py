@@ -7,8 +7,8 @@ delivered; one shorter than an Ethernet header must be dropped and counted, neve
 eth_type_trans (which BUG()s on the first, and runs off the end of the second).
 
 Every drop on rveth's paths is freed with a reason, seen through the skb:kfree_skb
-tracepoint (tests/drop_trace.py); the test packets carry EtherType 0x88B5 (IEEE local
-experimental) so that only they are traced. The full ring and a device going down with
+tracepoint (tests/lib/drop_trace.py); the test packets carry EtherType 0x88B6 (IEEE local
+experimental 2; the XDP tests use 0x88B5) so that only they are traced. The full ring and a device going down with
 packets queued are in tests/test_ring_full.py.
 """
 import errno
@@ -24,7 +24,7 @@ from lib.drop_trace import DropTrace
 from lib.rawnl import Rtnl, peer
 
 ETH_P_IP = 0x0800
-ETH_P_LOCAL = 0x88B5
+ETH_P_LOCAL = 0x88B6
 SOL_PACKET = 263
 PACKET_VNET_HDR = 15
 

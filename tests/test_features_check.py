@@ -63,5 +63,6 @@ def test_qinq_tcp_crosses_as_gso(netns, kind):
     assert tcp_transfer(a, b, "10.18.0.2", 4 << 20) == 4 << 20
     packets, nbytes = tx(a, "fa")
     per_packet = (nbytes - bytes0) / max(1, packets - packets0)
-    # MTU-sized segments are 1518 bytes; GSO packets up to 64 KiB.
-    assert per_packet > 3000, f"{per_packet:.0f} bytes per packet: segmented before the pair"
+    # MTU-sized segments are 1518 bytes at most (with the ACKs, fewer on average); GSO
+    # packets up to 64 KiB, smaller when a loaded guest keeps the window small (2910 seen).
+    assert per_packet > 2000, f"{per_packet:.0f} bytes per packet: segmented before the pair"

@@ -189,8 +189,8 @@ def opts_of(rt, dev):
     return attrs(rt.getlink(dev)[IFLA_RVETH_GUARD_OPTS])
 
 
-MODE, MAC = uapi.IFLA_RVETH_GUARD_MAC_MODE, uapi.IFLA_RVETH_GUARD_MAC
-DHCP, TUNNELS = uapi.IFLA_RVETH_GUARD_DHCP, uapi.IFLA_RVETH_GUARD_TUNNELS
+OPT_MODE, OPT_MAC = uapi.IFLA_RVETH_GUARD_MAC_MODE, uapi.IFLA_RVETH_GUARD_MAC
+OPT_DHCP, OPT_TUNNELS = uapi.IFLA_RVETH_GUARD_DHCP, uapi.IFLA_RVETH_GUARD_TUNNELS
 
 
 def test_options_are_reported_and_changed(netns):
@@ -199,19 +199,22 @@ def test_options_are_reported_and_changed(netns):
         rt.newlink("rvx", "rveth", data=guard_opts(dhcp=0) + peer("rvy"))
         mac_y = json.loads(ip("-j", "link", "show", "dev", "rvy", ns=a))[0]["address"]
         got = opts_of(rt, "rvx")
-        assert got == {MODE: bytes([MAC_PEER]), MAC: bytes.fromhex(mac_y.replace(":", "")),
-                       DHCP: b"\0", TUNNELS: b"\0"}, got
+        assert got == {OPT_MODE: bytes([MAC_PEER]),
+                       OPT_MAC: bytes.fromhex(mac_y.replace(":", "")),
+                       OPT_DHCP: b"\0", OPT_TUNNELS: b"\0"}, got
         with netlink.rtnl(a) as ipr:  # options alone do not turn the guard on
             assert netlink.guard_of(ipr, "rvx") == []
         rt.changelink("rvx", "rveth", guard_deny() + guard_opts(mac=OTHER_MAC, tunnels=1))
         got = opts_of(rt, "rvx")
-        assert got == {MODE: bytes([MAC_FIXED]), MAC: bytes.fromhex(OTHER_MAC.replace(":", "")),
-                       DHCP: b"\0", TUNNELS: b"\x01"}, got
+        assert got == {OPT_MODE: bytes([MAC_FIXED]),
+                       OPT_MAC: bytes.fromhex(OTHER_MAC.replace(":", "")),
+                       OPT_DHCP: b"\0", OPT_TUNNELS: b"\x01"}, got
         # The deny flag, alone in the list nest.
         assert rt.getlink("rvx")[IFLA_RVETH_GUARD] == struct.pack(
             "=HH", 4, uapi.IFLA_RVETH_GUARD_DENY)
         rt.changelink("rvx", "rveth", guard_opts(mac_mode=MAC_ANY))
-        assert opts_of(rt, "rvx") == {MODE: bytes([MAC_ANY]), DHCP: b"\0", TUNNELS: b"\x01"}
+        assert opts_of(rt, "rvx") == {OPT_MODE: bytes([MAC_ANY]), OPT_DHCP: b"\0",
+                                      OPT_TUNNELS: b"\x01"}
 
 
 BAD_OPTS = {
