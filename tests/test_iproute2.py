@@ -19,7 +19,8 @@ def test_plugin_is_installed_and_prints_help():
     assert os.path.exists(PLUGIN), "make test installs it (scripts/plugin.sh)"
     out = ip("link", "help", "rveth")
     assert out.startswith("Usage: ip link add [ name ] NAME [ OPTIONS ] type rveth")
-    assert "peer [ [ name ] PEER ] [ guard GUARD ]" in out
+    assert "[ peer [ [ name ] PEER ] [ GUARD_OPTS ] [ OPTIONS ] ]" in out
+    assert "GUARD_OPTS := [ guard GUARD ] [ guard-mac { peer | LLADDR | any } ]" in out
 
 
 def test_help_after_type_is_a_usage_error(netns):

@@ -27,7 +27,7 @@ import pytest
 from lib import namespaces, netlink
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from report import KERNEL_REPORT  # noqa: E402  (the one definition of a kernel report)
+from report import is_kernel_report  # noqa: E402  (the one definition of a kernel report)
 
 SCALE = float(os.environ.get("RVETH_STRESS_SCALE", "1"))
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
@@ -83,7 +83,7 @@ class KernelLog:
 
 
 def kernel_reports(lines):
-    return [l for l in lines if KERNEL_REPORT.search(l)]
+    return [l for l in lines if is_kernel_report(l)]
 
 
 # --- counts ---------------------------------------------------------------------------------
