@@ -3,13 +3,17 @@
 A headless packet: act_mirred redirects what an L3 device (netkit in L3 mode: no link-layer
 header) transmits to the pair, as is. A frame whose first bytes sit in a page fragment
 (an AF_PACKET send with a virtio-net header of hdr_len 1) must have its header pulled and be
-delivered; one shorter than an Ethernet header must be dropped and counted, never reach
-eth_type_trans (which BUG()s on the first, and runs off the end of the second).
+delivered, never reach eth_type_trans with its header in a fragment (which BUG()s). (A
+packet shorter than an Ethernet header is dropped as PKT_TOO_SMALL by the same pull; no test
+makes one yet: a packet socket on netkit sends at least 14 bytes, and bpf_skb_change_tail
+cannot cut below the network header's offset.)
 
 Every drop on rveth's paths is freed with a reason, seen through the skb:kfree_skb
 tracepoint (tests/lib/drop_trace.py); the test packets carry EtherType 0x88B6 (IEEE local
-experimental 2; the XDP tests use 0x88B5) so that only they are traced. The full ring and a device going down with
-packets queued are in tests/test_ring_full.py.
+experimental 2; the XDP tests use 0x88B5) so that only they are traced. A device going down
+with packets queued (DEV_READY) is in tests/test_ring_full.py. FULL_RING is counted there but
+not traced yet: pktgen, which fills the ring, holds a reference on its packets, so rveth's
+free is not the last one and the tracepoint does not fire.
 """
 import errno
 import json
@@ -18,7 +22,7 @@ import struct
 
 import pytest
 
-from lib import namespaces, tc_bpf
+from lib import namespaces
 from lib.cmd import ip, ip_batch, link, run
 from lib.drop_trace import DropTrace
 from lib.rawnl import Rtnl, peer
@@ -102,24 +106,6 @@ def test_header_in_a_fragment_is_pulled_and_delivered(netns, kind):
             return r.recv(65536)
 
     assert namespaces.run_in(b, receive) == b"h" * 5000
-
-
-@pytest.mark.parametrize("kind", ["veth", "rveth"])
-def test_shorter_than_an_ethernet_header_is_dropped_and_counted(netns, kind):
-    a, _ = mirred_from_l3(netns, kind)
-    run("tc", "-n", a, "filter", "del", "dev", "nk0", "egress")
-    before = counters(a, "da")
-    # Packet sockets send at least an Ethernet header's worth on netkit: a tc program cuts
-    # the packet to 6 bytes and redirects it to da.
-    with tc_bpf.Program("trim_redirect", config={0: link("da", a)["ifindex"], 1: 6}) as prog, \
-            DropTrace(protocol=ETH_P_LOCAL) as t:
-        prog.attach(a, "nk0", "egress")
-        send_raw(a, "nk0", bytes(14))
-        events = t.events()
-    assert counters(a, "da")[0] == before[0] + 1, "counted in tx_dropped"
-    assert len(events) == 1, events
-    if kind == "rveth":
-        assert events[0][0] == "PKT_TOO_SMALL" and events[0][2] == "rveth", events
 
 
 def pair(netns, kind, *peer_args):

@@ -7,12 +7,8 @@ that GRO cannot merge would take the per-CPU backlog, but not to a threaded NAPI
 pktgen's packets go to the ring. Every packet pktgen sent must be accounted for: delivered
 to the peer's ring, or dropped on a full ring and counted on both ends.
 """
-import ctypes
 import json
-import os
 import re
-import socket
-import struct
 import time
 
 from lib import namespaces
@@ -102,66 +98,6 @@ def test_full_ring_drops_are_counted(netns):
     s = json.loads(ip("-j", "-s", "link", "show", "rvg", ns=b))[0]["stats64"]["tx"]
     assert s["dropped"] >= ring_full
     stop_pktgen(b, devs)
-
-
-class _Iovec(ctypes.Structure):
-    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
-
-
-class _Mmsghdr(ctypes.Structure):
-    # struct mmsghdr { struct msghdr; unsigned int msg_len; } (x86-64 layout)
-    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
-                ("iov", ctypes.POINTER(_Iovec)), ("iovlen", ctypes.c_size_t),
-                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
-                ("flags", ctypes.c_int), ("_pad", ctypes.c_int), ("len", ctypes.c_uint)]
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def sendmmsg(sock, frame, count):
-    """Sends `frame` `count` times on the bound `sock` in one sendmmsg(2); returns how many
-    went out."""
-    buf = ctypes.create_string_buffer(frame, len(frame))
-    iov = _Iovec(ctypes.addressof(buf), len(frame))
-    msgs = (_Mmsghdr * count)()
-    for m in msgs:
-        m.iov, m.iovlen = ctypes.pointer(iov), 1
-    sent = _libc.sendmmsg(sock.fileno(), msgs, count, 0)
-    if sent < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return sent
-
-
-def test_full_ring_drops_carry_their_reason(netns):
-    """Each full-ring drop is freed as FULL_RING. pktgen holds a reference on what it sends,
-    so rveth's free of its packets is not the last one and traces nothing: here a packet
-    socket sends, on the CPU of rvf's idle-priority NAPI thread, which then cannot drain."""
-    a, b, devs = full_ring_pair(netns, 1)
-    stop_pktgen(b, devs)
-    for pid in run("pgrep", "^napi/rvf").split():
-        run("taskset", "-p", "1", pid)
-    mac = lambda ns, dev: bytes.fromhex(link(dev, ns)["address"].replace(":", ""))  # noqa: E731
-    frame = mac(a, "rvf") + mac(b, "rvg") + struct.pack("!H", ETH_P_IP) + bytes(46)
-
-    def flood():
-        os.sched_setaffinity(0, {0})
-        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IP)) as s:
-            s.bind(("rvg", 0))
-            # One sendmmsg of 1000 frames: the kernel sends them back to back, and the NAPI
-            # thread (idle priority, same CPU) cannot run until the call returns.
-            for _ in range(2):
-                sendmmsg(s, frame, 1000)
-
-    before = stats(b, "rvg")
-    with DropTrace(protocol=ETH_P_IP) as trace:
-        namespaces.run_in(b, flood)
-        ring_full = delta(stats(b, "rvg"), before, "tx_ring_full_drops")
-        events = trace.count("FULL_RING", "rveth")
-    assert ring_full > 0, "the ring never filled: the test did not exercise the full-ring path"
-    # Other tests' full rings can only add events.
-    assert events >= ring_full, (events, ring_full)
 
 
 def test_going_down_drops_the_queued_with_a_reason(netns):
