@@ -9,6 +9,7 @@ to the peer's ring, or dropped on a full ring and counted on both ends.
 """
 import json
 import re
+import threading
 import time
 
 from lib import namespaces
@@ -101,27 +102,30 @@ def test_full_ring_drops_are_counted(netns):
 
 
 def test_going_down_drops_the_queued_with_a_reason(netns):
-    """Packets still in the ring when the receiving end goes down are freed as DEV_READY."""
-    a, b, devs = full_ring_pair(netns, 2000)
+    """Packets still in the ring when the receiving end goes down are freed as DEV_READY.
+    The end goes down while pktgen floods it on both CPUs: the idle-priority NAPI thread then
+    cannot run, so the ring is full when it goes down."""
+    a, b, devs = full_ring_pair(netns, 200000)
     down = ifinfomsg(ifindex=link("rvf", a)["ifindex"], flags=0, change=IFF_UP)
-    for _ in range(3):
-        before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
-        with DropTrace(protocol=ETH_P_IP) as trace:
-            pg_write(b, "pgctrl", "start")
-            # In-process, no spawn: the idle NAPI thread must not drain the ring first.
+    before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
+    with DropTrace(protocol=ETH_P_IP) as trace:
+        flood = threading.Thread(target=pg_write, args=(b, "pgctrl", "start"))
+        flood.start()
+        try:
+            deadline = time.monotonic() + 60
+            while delta(stats(b, "rvg"), before_b, "tx_ring_full_drops") == 0:
+                assert time.monotonic() < deadline, "the ring never filled"
+                time.sleep(0.05)
             with Rtnl(a) as rt:
                 rt.request(RTM_NEWLINK, 0, down)
-            events = trace.count("DEV_READY", "rveth")
-        after_b, after_a = stats(b, "rvg"), stats(a, "rvf")
-        left = delta(after_b, before_b, "tx_queue_0_packets") - delta(
-            after_a, before_a, "rx_queue_0_packets")
-        if left > 0:
-            break
-        ip("link", "set", "rvf", "up", ns=a)
-        for _ in range(100):  # pktgen skips a device without carrier
-            if "LOWER_UP" in link("rvg", b)["flags"]:
-                break
-            time.sleep(0.1)
-    assert left > 0, "the ring was empty whenever the device went down: nothing was tested"
+        finally:
+            pg_write(b, "pgctrl", "stop")
+            flood.join(60)
+        assert not flood.is_alive(), "pktgen did not stop"
+        events = trace.count("DEV_READY", "rveth")
+    after_b, after_a = stats(b, "rvg"), stats(a, "rvf")
+    left = delta(after_b, before_b, "tx_queue_0_packets") - delta(
+        after_a, before_a, "rx_queue_0_packets")
+    assert left > 0, "the ring was empty when the device went down: nothing was tested"
     assert events >= left, (events, left)
     stop_pktgen(b, devs)
