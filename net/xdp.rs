@@ -273,8 +273,8 @@ impl QueueXdp {
         _rtnl: &Rtnl,
     ) -> Result<KBox<Self>> {
         // SAFETY: a valid device; the pool only records it (no DMA mapping).
-        let pool =
-            from_err_ptr(unsafe { bindings::rnet_xdp_page_pool_create(dev.as_raw(), pool_size) })?;
+        let raw = unsafe { bindings::rnet_xdp_page_pool_create(dev.as_raw(), pool_size) };
+        let pool = from_err_ptr(raw)?;
         let Some(pool) = NonNull::new(pool) else {
             return Err(ENOMEM);
         };
