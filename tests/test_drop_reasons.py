@@ -3,17 +3,14 @@
 A headless packet: act_mirred redirects what an L3 device (netkit in L3 mode: no link-layer
 header) transmits to the pair, as is. A frame whose first bytes sit in a page fragment
 (an AF_PACKET send with a virtio-net header of hdr_len 1) must have its header pulled and be
-delivered, never reach eth_type_trans with its header in a fragment (which BUG()s). (A
-packet shorter than an Ethernet header is dropped as PKT_TOO_SMALL by the same pull; no test
-makes one yet: a packet socket on netkit sends at least 14 bytes, and bpf_skb_change_tail
-cannot cut below the network header's offset.)
+delivered, never reach eth_type_trans with its header in a fragment (which BUG()s). A
+packet shorter than an Ethernet header (what a tun device receives, redirected as is) is
+dropped as PKT_TOO_SMALL by the same pull.
 
 Every drop on rveth's paths is freed with a reason, seen through the skb:kfree_skb
 tracepoint (tests/lib/drop_trace.py); the test packets carry EtherType 0x88B6 (IEEE local
 experimental 2; the XDP tests use 0x88B5) so that only they are traced. A device going down
-with packets queued (DEV_READY) is in tests/test_ring_full.py. FULL_RING is counted there but
-not traced yet: pktgen, which fills the ring, holds a reference on its packets, so rveth's
-free is not the last one and the tracepoint does not fire.
+with packets queued (DEV_READY) and a full ring (FULL_RING) are in tests/test_ring_full.py.
 """
 import errno
 import json
@@ -26,6 +23,7 @@ from lib import namespaces
 from lib.cmd import ip, ip_batch, link, run
 from lib.drop_trace import DropTrace
 from lib.rawnl import Rtnl, peer
+from lib.tun import Tun
 
 ETH_P_IP = 0x0800
 ETH_P_LOCAL = 0x88B6
@@ -146,3 +144,23 @@ def test_guard_drop_has_the_netfilter_reason(netns):
         events = t.events()
     # The guard's hook returns NF_DROP; netfilter frees the packet with its reason.
     assert [(r, m) for r, _, m in events] == [("NETFILTER_DROP", None)], events
+
+
+def test_runt_is_dropped_too_small(netns):
+    """A 5-byte packet an L3 device (tun) receives, redirected by act_mirred to the pair
+    end as is: shorter than an Ethernet header, it is dropped as PKT_TOO_SMALL and counted
+    in the end's tx_dropped, never handed to eth_type_trans."""
+    a, b = pair(netns, "rveth")
+    with Tun(a, "tn0") as tun:
+        ip("link", "set", "dev", "tn0", "up", ns=a)
+        run("tc", "-n", a, "qdisc", "add", "dev", "tn0", "clsact")
+        run("tc", "-n", a, "filter", "add", "dev", "tn0", "ingress", "matchall",
+            "action", "mirred", "egress", "redirect", "dev", "dx")
+        tx_before, rx_before = counters(a, "dx")[0], counters(b, "dy")[1]
+        with DropTrace(protocol=ETH_P_LOCAL) as t:
+            # tun hands the packet to the stack within the write (netif_receive_skb).
+            tun.send(ETH_P_LOCAL, b"runt!")
+            events = t.events()
+    assert [(r, m) for r, _, m in events] == [("PKT_TOO_SMALL", "rveth")], events
+    assert counters(a, "dx")[0] == tx_before + 1, "sender's tx_dropped"
+    assert counters(b, "dy")[1] == rx_before, "the peer never saw it"

@@ -10,7 +10,7 @@ creations, module load/unload and namespace creation included.
 
 Not swept here: namespace destruction (it runs in the netns workqueue, not in the task that
 drops the last reference, so fail-nth cannot reach it; its paths return nothing that could
-fail); XDP attach/detach (see XDP below, once rveth has it).
+fail).
 """
 import errno
 import os
@@ -57,8 +57,8 @@ def two(netns, fault_settings):
         s.close()
 
 
-def rveth_names(socks):
-    return {ns: sorted(n for n, d in dump_links(rt).items() if d["kind"] == "rveth")
+def rveth_names(socks, kind="rveth"):
+    return {ns: sorted(n for n, d in dump_links(rt).items() if d["kind"] == kind)
             for ns, rt in socks.items()}
 
 
@@ -74,11 +74,11 @@ def delete_all(socks):
                         raise
 
 
-def state_problems(socks, attempt, old, new, extra=None):
-    """The state must be `old` or `new` ({ns: [rveth names]}), `new` if the attempt
+def state_problems(socks, attempt, old, new, extra=None, kind="rveth"):
+    """The state must be `old` or `new` ({ns: [`kind` names]}), `new` if the attempt
     succeeded, `old` if it failed (unless its ack alone was lost); the pairs whole; and
     extra(devs) -> [problem] on the new state."""
-    devs, problems = pairs_problems(socks)
+    devs, problems = pairs_problems(socks, kind)
     now = {ns: sorted(d) for ns, d in devs.items()}
     if attempt.errno is None and now != new:
         problems.append(f"succeeded but the devices are {now}, expected {new}")
@@ -210,9 +210,10 @@ def test_create_with_guard(two):
 
 # --- changes of an existing pair --------------------------------------------------------------
 
-def make_pair(socks, a, *extra_attrs, peer_ns_fd=None):
+def make_pair(socks, a, *extra_attrs, peer_ns_fd=None, kind="rveth"):
+    """rfa and its peer rfb; veth's peer nest has rveth's number (VETH_INFO_PEER)."""
     pattrs = [attr_u32(IFLA_NET_NS_FD, peer_ns_fd)] if peer_ns_fd is not None else []
-    socks[a].newlink("rfa", "rveth", data=peer("rfb", *pattrs), extra=b"".join(extra_attrs))
+    socks[a].newlink("rfa", kind, data=peer("rfb", *pattrs), extra=b"".join(extra_attrs))
 
 
 def test_delete(two):
@@ -369,11 +370,14 @@ def test_ethtool_channels(two):
     assert not sweep.problems, "\n".join(sweep.problems)
 
 
-def test_namespace_move(two):
+@pytest.mark.parametrize("kind", ["rveth", "veth"])
+def test_namespace_move(two, kind):
     """`ip link set rfb netns b`: the peer ends up in one namespace or the other, still
-    paired."""
+    paired. Past its point of no return the core WARNs on a failed allocation (device_rename,
+    netdev_change_owner in __dev_change_net_namespace) for veth as for rveth: the sweep
+    records those and excuses them (scripts/report.py), every other report fails it."""
     a, b, socks = two
-    make_pair(socks, a)
+    make_pair(socks, a, kind=kind)
     fd_a, fd_b = namespaces.fd(a), namespaces.fd(b)
     old, new = {a: ["rfa", "rfb"], b: []}, {a: ["rfa"], b: ["rfb"]}
     try:
@@ -382,23 +386,17 @@ def test_namespace_move(two):
 
         def normal():
             move(socks[a], fd_b)
-            assert rveth_names(socks) == new
+            assert rveth_names(socks, kind) == new
             move(socks[b], fd_a)
 
-        sweep = Sweep("namespace move",
+        sweep = Sweep(f"namespace move ({kind})",
                       lambda nth, n: rtnl_attempt(socks[a], nth, n, lambda rt: move(rt, fd_b)),
-                      lambda at: state_problems(socks, at, old, new),
+                      lambda at: state_problems(socks, at, old, new, kind=kind),
                       lambda: move(socks[b], fd_a), normal, STRIDE)
         run_sweep(sweep)
     finally:
         os.close(fd_a)
         os.close(fd_b)
-
-
-# --- XDP --------------------------------------------------------------------------------------
-# XDP attach/detach (issue 18, developer `xdp`) is not in rveth yet. Its sweep goes here: an
-# RTM_SETLINK with IFLA_XDP{FD} under fault (a value_sweep whose read() is the attached
-# program id and whose undo detaches), then detach the same way.
 
 
 # --- module and namespaces (machine-wide: alone, with the health checks) -----------------------

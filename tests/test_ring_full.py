@@ -5,10 +5,14 @@ queue of the peer, whose NAPI runs threaded at SCHED_IDLE: it only drains when t
 free, so the ring fills (a softirq NAPI would run at every transmit's local_bh_enable). UDP
 that GRO cannot merge would take the per-CPU backlog, but not to a threaded NAPI: all of
 pktgen's packets go to the ring. Every packet pktgen sent must be accounted for: delivered
-to the peer's ring, or dropped on a full ring and counted on both ends.
+to the peer's ring, or dropped on a full ring and counted on both ends. pktgen holds a
+reference on what it sends, so the drop's reason is traced with a packet socket instead.
 """
 import json
+import os
 import re
+import socket
+import struct
 import threading
 import time
 
@@ -19,6 +23,7 @@ from lib.ethtool import stats
 from lib.rawnl import IFF_UP, RTM_NEWLINK, Rtnl, ifinfomsg
 
 ETH_P_IP = 0x0800
+ETH_P_LOCAL = 0x88B6  # IEEE local experimental 2, as in test_drop_reasons
 
 
 def pg_write(ns, path, cmd):
@@ -32,16 +37,15 @@ def pg_sent(ns, name):
     return int(m.group(1)), int(m.group(2))
 
 
-def full_ring_pair(netns, count):
-    """rvg (ns b) with one pktgen device per thread aimed at rvf (ns a), whose single receive
-    queue's NAPI thread runs at SCHED_IDLE. Returns (a, b, pktgen devices)."""
-    run("modprobe", "pktgen", check=False)
+def starved_pair(netns):
+    """rvf (ns a, one receive queue) and its peer rvg (ns b), rvf's NAPI thread at
+    SCHED_IDLE. Returns (a, b, NAPI thread pids)."""
     a, b = netns(), netns()
     ip("link", "add", "rvf", "numrxqueues", "1", "numtxqueues", "1", "type", "rveth", ns=a)
     peer = [n for n in json.loads(ip("-j", "link", "show", ns=a)) if n["ifname"].startswith("rveth")]
     assert len(peer) == 1
     ip("link", "set", peer[0]["ifname"], "netns", b, "name", "rvg", ns=a)
-    # No IPv6: nothing but pktgen's packets may cross (no DAD, MLD or router solicitations).
+    # No IPv6: nothing but the test's packets may cross (no DAD, MLD or router solicitations).
     namespaces.sysctl(a, "net.ipv6.conf.rvf.disable_ipv6", 1)
     namespaces.sysctl(b, "net.ipv6.conf.rvg.disable_ipv6", 1)
     # The namespace's own /sys/class/net: `ip netns exec` remounts /sys, nsenter does not.
@@ -52,9 +56,16 @@ def full_ring_pair(netns, count):
     assert pids, "rvf's NAPI thread"
     for pid in pids:
         run("chrt", "--idle", "-p", "0", pid)
-    dst_mac = json.loads(ip("-j", "link", "show", "rvf", ns=a))[0]["address"]
+    return a, b, pids
+
+
+def full_ring_pair(netns, count):
+    """A starved_pair with one pktgen device per thread on rvg aimed at rvf's only receive
+    queue. Returns (a, b, pktgen devices)."""
+    run("modprobe", "pktgen", check=False)
+    a, b, _ = starved_pair(netns)
+    dst_mac = link("rvf", a)["address"]
     devs = []
-    # One pktgen device per thread, both aimed at rvf's only receive queue.
     for cpu in (0, 1):
         name = f"rvg@{cpu}"
         pg_write(b, f"kpktgend_{cpu}", "rem_device_all")
@@ -64,6 +75,18 @@ def full_ring_pair(netns, count):
             pg_write(b, name, cmd)
         devs.append(name)
     return a, b, devs
+
+
+def wait_drained(a, b, before_a, before_b, timeout=60):
+    """Waits until rvf's NAPI has received all rvg queued to it; returns (rvg, rvf) stats."""
+    deadline = time.monotonic() + timeout
+    while True:
+        after_b, after_a = stats(b, "rvg"), stats(a, "rvf")
+        queued = delta(after_b, before_b, "tx_queue_0_packets")
+        if delta(after_a, before_a, "rx_queue_0_packets") >= queued:
+            return after_b, after_a
+        assert time.monotonic() < deadline, f"rvf's ring never drained ({queued} queued)"
+        time.sleep(0.05)
 
 
 def stop_pktgen(b, devs):
@@ -80,9 +103,8 @@ def test_full_ring_drops_are_counted(netns):
     a, b, devs = full_ring_pair(netns, count)
     before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
     pg_write(b, "pgctrl", "start")
-    time.sleep(1)  # NAPI drains what is left in the ring
     sent = sum(pg_sent(b, n)[0] for n in devs)
-    after_b, after_a = stats(b, "rvg"), stats(a, "rvf")
+    after_b, after_a = wait_drained(a, b, before_a, before_b)
 
     queued = delta(after_b, before_b, "tx_queue_0_packets")
     ring_full = delta(after_b, before_b, "tx_ring_full_drops")
@@ -129,3 +151,36 @@ def test_going_down_drops_the_queued_with_a_reason(netns):
     assert left > 0, "the ring was empty when the device went down: nothing was tested"
     assert events >= left, (events, left)
     stop_pktgen(b, devs)
+
+
+def test_full_ring_drop_has_its_reason(netns):
+    """What a full ring cannot take is freed as FULL_RING (skb:kfree_skb), once per drop
+    counted. pktgen keeps a reference on its packets, so the tracepoint never fires for
+    them: here a packet socket sends on the one CPU the idle-priority NAPI thread may run on,
+    so the thread cannot drain while the sender runs."""
+    a, b, napi = starved_pair(netns)
+    for pid in napi:
+        run("taskset", "-p", "1", pid)  # CPU 0 only
+    frame = (bytes.fromhex(link("rvf", a)["address"].replace(":", ""))
+             + bytes.fromhex(link("rvg", b)["address"].replace(":", ""))
+             + struct.pack("!H", ETH_P_LOCAL) + bytes(46))
+    count = 3000  # the ring holds 256
+
+    def flood():
+        os.sched_setaffinity(0, {0})
+        with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_LOCAL)) as s:
+            s.bind(("rvg", 0))
+            for _ in range(count):
+                s.send(frame)
+
+    before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
+    with DropTrace(protocol=ETH_P_LOCAL) as trace:
+        namespaces.run_in(b, flood)
+        after_b, after_a = wait_drained(a, b, before_a, before_b)
+        events = trace.count("FULL_RING", "rveth")
+    queued = delta(after_b, before_b, "tx_queue_0_packets")
+    ring_full = delta(after_b, before_b, "tx_ring_full_drops")
+    assert queued + ring_full == count, (count, queued, ring_full)
+    assert ring_full > 0, "the ring never filled: the test did not exercise the full-ring path"
+    assert events == ring_full, (events, ring_full)
+    assert delta(after_a, before_a, "rx_queue_0_drops") == ring_full

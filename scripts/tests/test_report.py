@@ -120,3 +120,46 @@ def test_refcount_tracker_allocation_failure_is_not_a_report():
     assert not report.is_kernel_report(
         "[  12.3] ref_tracker: memory allocation failure, unreliable refcount tracker.")
     assert report.is_kernel_report("[  12.3] ref_tracker: net notrefcnt@00000000 has 1/1 users at")
+
+
+CORE_WARN = """[ 1156.448675] ------------[ cut here ]------------
+[ 1156.450992] WARNING: CPU: 0 PID: 165 at net/core/dev.c:11886 __dev_change_net_namespace+0x1668/0x1770
+[ 1156.454172] RIP: 0010:__dev_change_net_namespace+0x1668/0x1770
+[ 1156.455000] RIP: 0033:0x7f653f933ba4
+[ 1156.690134] ---[ end trace 0000000000000000 ]---
+"""
+LATER_WARN = "[ 1157.000001] WARNING: CPU: 1 PID: 9 at lib/list_debug.c:34 __list_add_valid\n"
+
+
+def excuse(path, text):
+    (path / "excused-kernel-reports.txt").write_text(text)
+    return path
+
+
+def test_core_warning_a_sweep_caused_is_excused(tmp_path):
+    res = excuse(make_results(tmp_path, dmesg=CORE_WARN), CORE_WARN)
+    rc, _ = report(res)
+    assert rc == 0
+
+
+def test_core_warning_no_sweep_caused_is_red(tmp_path):
+    rc, _ = report(make_results(tmp_path, dmesg=CORE_WARN))
+    assert rc == 1
+
+
+def test_excuse_covers_only_core_warnings(tmp_path):
+    """A sweep that lists another report, or a report after the core block, is still red."""
+    res = excuse(make_results(tmp_path, dmesg=CORE_WARN + LATER_WARN), CORE_WARN + LATER_WARN)
+    rc, _ = report(res)
+    assert rc == 1
+
+
+def test_core_block_without_end_excuses_a_bounded_span():
+    sys.path.insert(0, str(REPORT.parent))
+    import report  # noqa: E402
+
+    cut = CORE_WARN.splitlines()[:3]
+    filler = [f"[ 1156.5] line {i}" for i in range(report.REPORT_MAX_LINES)]
+    reports, core = report.split_core_warnings(cut + filler + [LATER_WARN.strip()])
+    assert len(core) == 2 and reports == [LATER_WARN.strip()]
+    assert report.dmesg_line(1156450992, "x") == "[ 1156.450992] x"

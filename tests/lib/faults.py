@@ -35,7 +35,7 @@ from lib.rawnl import (IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_MTU, IFLA_NUM
                        IFLA_NUM_TX_QUEUES, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, RTM_GETLINK,
                        RTM_NEWLINK, Rtnl, _extack_msg, attr, attr_str, attr_u32, attrs,
                        ifinfomsg)
-from lib.reliability import KernelLog, kernel_reports, log
+from lib.reliability import EXCUSED, KernelLog, dmesg_line, log, split_core_warnings
 
 FAILSLAB = "/sys/kernel/debug/failslab"
 FAIL_PAGE_ALLOC = "/sys/kernel/debug/fail_page_alloc"
@@ -222,14 +222,14 @@ def proc_rveth(ns):
     return out
 
 
-def pairs_problems(socks):
-    """What is wrong with the rveth devices of the namespaces {ns: FaultyRtnl} (at most
-    two): each must have a peer that names it back, and /proc/net/rveth must list exactly
-    the namespace's rveth devices with the same peers. Returns (devices, problems), devices
-    {ns: {name: info}} of the rveth devices."""
+def pairs_problems(socks, kind="rveth"):
+    """What is wrong with the `kind` devices of the namespaces {ns: FaultyRtnl} (at most
+    two): each must have a peer that names it back, and (rveth) /proc/net/rveth must list
+    exactly the namespace's rveth devices with the same peers. Returns (devices, problems),
+    devices {ns: {name: info}} of the `kind` devices."""
     problems, devs = [], {}
     for ns, rt in socks.items():
-        devs[ns] = {n: d for n, d in dump_links(rt).items() if d["kind"] == "rveth"}
+        devs[ns] = {n: d for n, d in dump_links(rt).items() if d["kind"] == kind}
     names = list(socks)
     for ns in names:
         by_index = {d["ifindex"]: n for n, d in devs[ns].items()}
@@ -247,6 +247,8 @@ def pairs_problems(socks):
             back = ns if pd["netnsid"] is None else next((o for o in names if o != there), None)
             if back != ns or pd["link"] != d["ifindex"]:
                 problems.append(f"{ns}/{name}: peer {there}/{peer} does not name it back")
+        if kind != "rveth":
+            continue
         proc = proc_rveth(ns)
         if proc is None:
             problems.append(f"{ns}: no /proc/net/rveth")
@@ -376,6 +378,20 @@ class KunitOff:
 
 # --- sweeps ---------------------------------------------------------------------------------
 
+def excuse(records, core):
+    """Lists the kernel log lines of core WARN_ONs an injected fault caused in
+    RESULTS/excused-kernel-reports.txt, as dmesg prints them: the run-wide check excuses
+    exactly these (scripts/report.py)."""
+    res = os.environ.get("RVETH_RESULTS")
+    if not res:
+        return
+    core = set(core)
+    with open(os.path.join(res, EXCUSED), "a") as f:
+        for usec, msg in records:
+            if msg in core:
+                f.write(dmesg_line(usec, msg) + "\n")
+
+
 class Sweep:
     """One operation swept over its fault points.
 
@@ -392,6 +408,9 @@ class Sweep:
         self.succeeded_under_fault = 0
         self.problems = []
         self.reports = []
+        # Fault points where the core kernel WARNed on the injected failure (report.py's
+        # CORE_WARN_ON_FAILED_ALLOCATION): recorded and excused, not problems of rveth.
+        self.core_warnings = []
         self.seconds = 0.0
 
     def problem(self, n, what):
@@ -420,8 +439,14 @@ class Sweep:
                     self.problem(n, f"undo failed: {u!r}")
                     break
             finally:
-                reports = kernel_reports(klog.read())
+                records = klog.records()
                 klog.close()
+            reports, core = split_core_warnings([msg for _, msg in records])
+            if core and a.injected:
+                self.core_warnings.append(n)
+                excuse(records, core)
+            else:
+                reports += core
             if reports:
                 self.reports.append((n, reports[:20]))
                 self.problem(n, "kernel report: " + " | ".join(reports[:3]))
@@ -448,13 +473,15 @@ class Sweep:
     def summary(self):
         return {"operation": self.name, "fault_points": self.points, "stride": self.stride,
                 "errnos": self.errnos, "succeeded_under_fault": self.succeeded_under_fault,
-                "problems": self.problems[:40], "seconds": round(self.seconds, 1)}
+                "problems": self.problems[:40], "core_warnings": self.core_warnings,
+                "seconds": round(self.seconds, 1)}
 
     def record(self):
         s = self.summary()
         log(f"faults: {self.name}: {s['fault_points']} fault points (stride {self.stride}), "
             f"errnos {s['errnos']}, {s['succeeded_under_fault']} succeeded anyway, "
-            f"{len(self.problems)} problems, {s['seconds']} s")
+            f"{len(self.problems)} problems, core WARN_ONs at {self.core_warnings or 'none'}, "
+            f"{s['seconds']} s")
         res = os.environ.get("RVETH_RESULTS")
         if res:
             with open(os.path.join(res, "faults.json"), "a") as f:

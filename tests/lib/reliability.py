@@ -27,7 +27,8 @@ import pytest
 from lib import namespaces, netlink
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from report import is_kernel_report  # noqa: E402  (the one definition of a kernel report)
+# scripts/report.py: the one definition of a kernel report.
+from report import EXCUSED, dmesg_line, is_kernel_report, split_core_warnings  # noqa: E402
 
 SCALE = float(os.environ.get("RVETH_STRESS_SCALE", "1"))
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
@@ -62,21 +63,27 @@ class KernelLog:
         os.lseek(self.fd, 0, os.SEEK_END)
 
     def read(self):
-        lines = []
+        return [msg for _, msg in self.records()]
+
+    def records(self):
+        """[(microseconds since boot, message)] since the last read."""
+        recs = []
         while True:
             try:
                 rec = os.read(self.fd, 8192)
             except BlockingIOError:
                 break
             except BrokenPipeError:  # records overwritten before we read them
-                lines.append("(kmsg: records lost)")
+                recs.append((0, "(kmsg: records lost)"))
                 continue
             if not rec:
                 break
             text = rec.decode(errors="replace")
             head, _, msg = text.partition(";")
-            lines.append(msg.split("\n", 1)[0])
-        return lines
+            fields = head.split(",")
+            usec = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else 0
+            recs.append((usec, msg.split("\n", 1)[0]))
+        return recs
 
     def close(self):
         os.close(self.fd)
