@@ -34,7 +34,7 @@ def is_kernel_report(line):
 # Only an injected fault makes it happen here, so only a fault sweep that injected one may
 # excuse it (EXCUSED, below); anywhere else it is a report like any other.
 CORE_WARN_ON_FAILED_ALLOCATION = re.compile(
-    r"WARNING: .* at net/core/dev\.c:\d+ __dev_change_net_namespace\+")
+    r"WARNING: CPU: \d+ PID: (\d+) at net/core/dev\.c:\d+ __dev_change_net_namespace\+")
 REPORT_START = re.compile(r"WARNING:|BUG:|Oops|general protection fault|kernel BUG")
 REPORT_END = re.compile(r"---\[ end trace [0-9a-f]+ \]---")
 # A WARNING block is shorter than this; a lost end line must not excuse what follows.
@@ -44,18 +44,35 @@ REPORT_MAX_LINES = 120
 EXCUSED = "excused-kernel-reports.txt"
 
 
+class CoreWarnings:
+    """Sorts a kernel log, fed in pieces as it grows, into report lines outside and inside
+    core WARN_ONs on a failed allocation (CORE_WARN_ON_FAILED_ALLOCATION, from its WARNING
+    line to its end), the latter with the pid of the task that took the WARN_ON."""
+
+    def __init__(self):
+        self.left, self.pid = 0, None
+
+    def feed(self, lines):
+        """(reports, [(pid, line)]) of `lines`, the block state carried over from before."""
+        reports, core = [], []
+        for line in lines:
+            if REPORT_START.search(line):
+                m = CORE_WARN_ON_FAILED_ALLOCATION.search(line)
+                self.left, self.pid = (REPORT_MAX_LINES, int(m.group(1))) if m else (0, None)
+            if is_kernel_report(line):
+                if self.left:
+                    core.append((self.pid, line))
+                else:
+                    reports.append(line)
+            if self.left:
+                self.left = 0 if REPORT_END.search(line) else self.left - 1
+        return reports, core
+
+
 def split_core_warnings(lines):
-    """(reports, core): the report lines of `lines` outside and inside a core WARN_ON on a
-    failed allocation (CORE_WARN_ON_FAILED_ALLOCATION, from its WARNING line to its end)."""
-    reports, core, inside = [], [], 0
-    for line in lines:
-        if REPORT_START.search(line):
-            inside = REPORT_MAX_LINES if CORE_WARN_ON_FAILED_ALLOCATION.search(line) else 0
-        if is_kernel_report(line):
-            (core if inside else reports).append(line)
-        if inside:
-            inside = 0 if REPORT_END.search(line) else inside - 1
-    return reports, core
+    """(reports, core lines) of a whole kernel log (CoreWarnings)."""
+    reports, core = CoreWarnings().feed(lines)
+    return reports, [line for _, line in core]
 
 
 def dmesg_line(usec, msg):

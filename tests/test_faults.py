@@ -19,7 +19,7 @@ import threading
 import pytest
 from lib import bpf, namespaces, netlink, xdp_bpf
 from lib.guard import proc_rveth as proc_rows
-from lib.cmd import RVETH_KO, load_module, module_loaded
+from lib.cmd import RVETH_KO, load_module, module_loaded, run
 from lib.faults import (IFLA_XDP, Attempt, Ethtool, FailNth, FaultyRtnl, KunitOff, Sweep,
                         available, configure, delete_module, dump_links, finit_module,
                         pairs_problems, proc_rveth, rtnl_attempt, setns_net, syscall_attempt,
@@ -28,7 +28,7 @@ from lib.rawnl import (IFF_UP, IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_NET_NS_
                        IFLA_NUM_RX_QUEUES, IFLA_NUM_TX_QUEUES, IFLA_RVETH_PEER_GUARD,
                        RTM_NEWLINK, attr, attr_s32, attr_str, attr_u32, guard, ifinfomsg,
                        nested, peer)
-from lib.reliability import SCALE
+from lib.reliability import SCALE, log
 
 pytestmark = pytest.mark.skipif(not available(), reason="kernel without fail-nth/failslab")
 
@@ -62,11 +62,11 @@ def rveth_names(socks, kind="rveth"):
             for ns, rt in socks.items()}
 
 
-def delete_all(socks):
-    """Deletes every rveth pair in the namespaces (one end takes the other along)."""
+def delete_all(socks, kind="rveth"):
+    """Deletes every `kind` pair in the namespaces (one end takes the other along)."""
     for ns, rt in socks.items():
         for name, d in dump_links(rt).items():
-            if d["kind"] == "rveth":
+            if d["kind"] == kind:
                 try:
                     rt.dellink(name)
                 except OSError as e:
@@ -210,10 +210,18 @@ def test_create_with_guard(two):
 
 # --- changes of an existing pair --------------------------------------------------------------
 
-def make_pair(socks, a, *extra_attrs, peer_ns_fd=None, kind="rveth"):
+def make_pair(socks, a, *extra_attrs, peer_ns_fd=None, kind="rveth", peer_attrs=()):
     """rfa and its peer rfb; veth's peer nest has rveth's number (VETH_INFO_PEER)."""
     pattrs = [attr_u32(IFLA_NET_NS_FD, peer_ns_fd)] if peer_ns_fd is not None else []
-    socks[a].newlink("rfa", kind, data=peer("rfb", *pattrs), extra=b"".join(extra_attrs))
+    socks[a].newlink("rfa", kind, data=peer("rfb", *pattrs, *peer_attrs),
+                     extra=b"".join(extra_attrs))
+
+
+def possible_cpus():
+    """How many CPUs may come online: rveth's default queue count (veth's is 1)."""
+    with open("/sys/devices/system/cpu/possible") as f:
+        last = f.read().strip().split(",")[-1].split("-")[-1]
+    return int(last) + 1
 
 
 def test_delete(two):
@@ -375,24 +383,46 @@ def test_namespace_move(two, kind):
     """`ip link set rfb netns b`: the peer ends up in one namespace or the other, still
     paired. Past its point of no return the core WARNs on a failed allocation (device_rename,
     netdev_change_owner in __dev_change_net_namespace) for veth as for rveth: the sweep
-    records those and excuses them (scripts/report.py), every other report fails it."""
+    records those, excuses them (scripts/report.py) and goes on with a new pair (the core
+    leaves the moved end's sysfs damaged: its next move WARNs unfaulted); every other report
+    fails the sweep. veth
+    gets rveth's default queue count: the move's sysfs work, and so its fault points, grow
+    with the queues."""
     a, b, socks = two
-    make_pair(socks, a, kind=kind)
+    queues = [attr_u32(IFLA_NUM_TX_QUEUES, possible_cpus()),
+              attr_u32(IFLA_NUM_RX_QUEUES, possible_cpus())] if kind == "veth" else []
+    # The moved end's name: a new one for every new pair, as the core leaves the damaged
+    # end's sysfs link behind in the namespace it was moving to.
+    peer_name = ["rfb"]
+    make_pair(socks, a, *queues, kind=kind, peer_attrs=queues)
+
+    def renew():
+        delete_all(socks, kind)
+        # What the deleted pair left in the namespaces' sysfs (evidence for the log).
+        for ns in (a, b):
+            left = run("ip", "netns", "exec", ns, "ls", "/sys/class/net", check=False).split()
+            log(f"{kind}: after N={sweep.core_warnings[-1]} and delete, {ns}'s "
+                f"/sys/class/net: {left}")
+        peer_name[0] = f"rfb{len(sweep.core_warnings)}"
+        socks[a].newlink("rfa", kind, data=peer(peer_name[0], *queues), extra=b"".join(queues))
+
+    def states():
+        return {a: ["rfa", peer_name[0]], b: []}, {a: ["rfa"], b: [peer_name[0]]}
+
     fd_a, fd_b = namespaces.fd(a), namespaces.fd(b)
-    old, new = {a: ["rfa", "rfb"], b: []}, {a: ["rfa"], b: ["rfb"]}
     try:
         def move(rt, fd):
-            set_link(rt, "rfb", attr_u32(IFLA_NET_NS_FD, fd))
+            set_link(rt, peer_name[0], attr_u32(IFLA_NET_NS_FD, fd))
 
         def normal():
             move(socks[a], fd_b)
-            assert rveth_names(socks, kind) == new
+            assert rveth_names(socks, kind) == states()[1]
             move(socks[b], fd_a)
 
         sweep = Sweep(f"namespace move ({kind})",
                       lambda nth, n: rtnl_attempt(socks[a], nth, n, lambda rt: move(rt, fd_b)),
-                      lambda at: state_problems(socks, at, old, new, kind=kind),
-                      lambda: move(socks[b], fd_a), normal, STRIDE)
+                      lambda at: state_problems(socks, at, *states(), kind=kind),
+                      lambda: move(socks[b], fd_a), normal, STRIDE, renew=renew)
         run_sweep(sweep)
     finally:
         os.close(fd_a)

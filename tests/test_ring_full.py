@@ -24,6 +24,7 @@ from lib.rawnl import IFF_UP, RTM_NEWLINK, Rtnl, ifinfomsg
 
 ETH_P_IP = 0x0800
 ETH_P_LOCAL = 0x88B6  # IEEE local experimental 2, as in test_drop_reasons
+SO_SNDBUFFORCE = 32  # asm-generic/socket.h
 
 
 def pg_write(ns, path, cmd):
@@ -169,6 +170,9 @@ def test_full_ring_drop_has_its_reason(netns):
     def flood():
         os.sched_setaffinity(0, {0})
         with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_LOCAL)) as s:
+            # The ring's packets stay charged to the socket: with the default send buffer
+            # the sender would block about when the ring fills, and the idle CPU drain it.
+            s.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, 64 << 20)
             s.bind(("rvg", 0))
             for _ in range(count):
                 s.send(frame)

@@ -163,3 +163,16 @@ def test_core_block_without_end_excuses_a_bounded_span():
     reports, core = report.split_core_warnings(cut + filler + [LATER_WARN.strip()])
     assert len(core) == 2 and reports == [LATER_WARN.strip()]
     assert report.dmesg_line(1156450992, "x") == "[ 1156.450992] x"
+
+
+def test_core_block_fed_in_pieces_keeps_its_pid():
+    """A sweep reads the log after every attempt: a block cut between two reads is still
+    one block, and names the task that took the WARN_ON."""
+    sys.path.insert(0, str(REPORT.parent))
+    import report  # noqa: E402
+
+    lines = CORE_WARN.splitlines()
+    cw = report.CoreWarnings()
+    first, second = cw.feed(lines[:2]), cw.feed(lines[2:] + [LATER_WARN.strip()])
+    assert first == ([], [(165, lines[1])])
+    assert second == ([LATER_WARN.strip()], [(165, lines[2]), (165, lines[3])])

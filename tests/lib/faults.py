@@ -35,7 +35,7 @@ from lib.rawnl import (IFLA_IFNAME, IFLA_LINK, IFLA_LINKINFO, IFLA_MTU, IFLA_NUM
                        IFLA_NUM_TX_QUEUES, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, RTM_GETLINK,
                        RTM_NEWLINK, Rtnl, _extack_msg, attr, attr_str, attr_u32, attrs,
                        ifinfomsg)
-from lib.reliability import EXCUSED, KernelLog, dmesg_line, log, split_core_warnings
+from lib.reliability import EXCUSED, CoreWarnings, KernelLog, dmesg_line, log
 
 FAILSLAB = "/sys/kernel/debug/failslab"
 FAIL_PAGE_ALLOC = "/sys/kernel/debug/fail_page_alloc"
@@ -398,11 +398,13 @@ class Sweep:
     attempt(nth, n) -> Attempt runs the operation once with the n-th allocation failing;
     check(attempt) -> [problem] looks at the state it left; undo() brings the state back to
     the start (after a success); normal() runs the operation without a fault and undoes it
-    (the operation still works). `stride` > 1 tries every stride-th fault point only."""
+    (the operation still works). `stride` > 1 tries every stride-th fault point only.
+    renew() replaces the device after a core WARN_ON (CoreWarnings) left it damaged."""
 
-    def __init__(self, name, attempt, check, undo, normal=None, stride=1, limit=20000):
+    def __init__(self, name, attempt, check, undo, normal=None, stride=1, limit=20000,
+                 renew=None):
         self.name, self.attempt, self.check, self.undo = name, attempt, check, undo
-        self.normal, self.stride, self.limit = normal, stride, limit
+        self.normal, self.stride, self.limit, self.renew = normal, stride, limit, renew
         self.points = 0
         self.errnos = {}
         self.succeeded_under_fault = 0
@@ -419,8 +421,10 @@ class Sweep:
     def run(self, nth):
         t = time.monotonic()
         n = 1
+        # One log for the whole sweep: a report of another task that straddles two attempts
+        # is still read whole. The WARN_ONs this thread takes name its id.
+        klog, blocks, me = KernelLog(), CoreWarnings(), threading.get_native_id()
         while n <= self.limit:
-            klog = KernelLog()
             try:
                 a = self.attempt(nth, n)
                 for p in self.check(a):
@@ -440,13 +444,27 @@ class Sweep:
                     break
             finally:
                 records = klog.records()
-                klog.close()
-            reports, core = split_core_warnings([msg for _, msg in records])
-            if core and a.injected:
+            reports, core = blocks.feed([msg for _, msg in records])
+            # Another task's core WARN_ON is its own sweep's to excuse (or the run-wide
+            # check's to fail); one this thread took is excused only under an injected fault.
+            own = [line for pid, line in core if pid == me]
+            if own and a.injected:
                 self.core_warnings.append(n)
-                excuse(records, core)
+                excuse(records, own)
+                # The core leaves the device's sysfs half-renamed: later operations on it
+                # WARN again without a fault. A fresh device for the next attempt.
+                if self.renew is not None:
+                    try:
+                        self.renew()
+                    except Exception as e:  # noqa: BLE001
+                        self.problem(n, f"renew failed: {e!r}")
+                        break
+                    records = klog.records()
+                    more, core = blocks.feed([msg for _, msg in records])
+                    reports += more
+                    excuse(records, [line for pid, line in core if pid == me])
             else:
-                reports += core
+                reports += own
             if reports:
                 self.reports.append((n, reports[:20]))
                 self.problem(n, "kernel report: " + " | ".join(reports[:3]))
@@ -466,6 +484,7 @@ class Sweep:
             n += self.stride
         else:
             self.problem(n, f"still injecting after {self.limit} fault points")
+        klog.close()
         self.seconds = time.monotonic() - t
         self.record()
         return self

@@ -28,7 +28,7 @@ from lib import namespaces, netlink
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 # scripts/report.py: the one definition of a kernel report.
-from report import EXCUSED, dmesg_line, is_kernel_report, split_core_warnings  # noqa: E402
+from report import EXCUSED, CoreWarnings, dmesg_line, is_kernel_report  # noqa: E402
 
 SCALE = float(os.environ.get("RVETH_STRESS_SCALE", "1"))
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
