@@ -51,7 +51,7 @@ trap 'kill $sampler 2>/dev/null || true' EXIT
 set +e
 # Single-threaded TCG, as every earlier run: ratios from one setting stay comparable.
 RVETH_VM_TCG=${RVETH_VM_TCG:-single} "$here/vm.sh" "$kdir" "$res" \
-  "env RVETH_BPF_DIR=$bpf_dir python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
+  "env RVETH_BPF_DIR=$bpf_dir $RVETH_VENV/bin/python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
 vm_rc=$?
 set -e
 echo "[bench] guest exited with $vm_rc after $(( $(date +%s) - start )) s" >&2

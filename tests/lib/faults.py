@@ -128,31 +128,16 @@ class FaultyRtnl(Rtnl):
 
     fail = None  # (FailNth, n, Attempt) for the next request
 
-    def _transact(self, msg_type, flags, payload):
-        self._seq += 1
-        hdr = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), msg_type, 0x01 | flags,
-                             self._seq, 0)
-        msg = hdr + payload
+    def _send(self, msg):
         fail, self.fail = self.fail, None
-        if fail:
-            nth, n, attempt = fail
-            nth.arm(n)
-            try:
-                self.sock.send(msg)
-            finally:
-                attempt.injected = nth.disarm()
-        else:
-            self.sock.send(msg)
-        while True:
-            data = self._recv()
-            off = 0
-            while off + _NLMSGHDR.size <= len(data):
-                length, mtype, _, seq, _ = _NLMSGHDR.unpack_from(data, off)
-                if length < _NLMSGHDR.size:
-                    break
-                if seq == self._seq:
-                    yield mtype, data[off:off + length]
-                off += (length + 3) & ~3
+        if not fail:
+            return super()._send(msg)
+        nth, n, attempt = fail
+        nth.arm(n)
+        try:
+            super()._send(msg)
+        finally:
+            attempt.injected = nth.disarm()
 
 
 def rtnl_attempt(rt, nth, n, request):

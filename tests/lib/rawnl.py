@@ -188,7 +188,7 @@ class Rtnl:
         self._seq += 1
         hdr = _NLMSGHDR.pack(_NLMSGHDR.size + len(payload), msg_type,
                              NLM_F_REQUEST | flags, self._seq, 0)
-        self.sock.send(hdr + payload)
+        self._send(hdr + payload)
         while True:
             data = self._recv()
             off = 0
@@ -199,6 +199,10 @@ class Rtnl:
                 if seq == self._seq:
                     yield mtype, data[off:off + length]
                 off += _align(length)
+
+    def _send(self, msg):
+        """The one send of a request (FaultyRtnl arms a fault around it)."""
+        self.sock.send(msg)
 
     @staticmethod
     def _errno(msg):
