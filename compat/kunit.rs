@@ -16,7 +16,7 @@
 //! must be released.
 
 use core::mem::MaybeUninit;
-use kernel::{bindings, ffi, str::CStr};
+use kernel::{bindings, str::CStr};
 
 /// Builds one `kunit_case` entry.
 #[doc(hidden)]
@@ -75,7 +75,8 @@ pub const fn suite(
     s
 }
 
-/// Reports a failed assertion to the running test and aborts the case.
+/// Reports a failed assertion to the running test and aborts the case; outside a KUnit
+/// thread (or in a kernel without KUnit, whose cases never run) it only logs.
 #[doc(hidden)]
 pub fn fail(
     file: &'static CStr,
@@ -83,41 +84,44 @@ pub fn fail(
     condition: &'static CStr,
     detail: core::fmt::Arguments<'_>,
 ) {
-    // SAFETY: reads the current task's KUnit test pointer; null outside a KUnit thread.
-    let test = unsafe { bindings::kunit_get_current_test() };
-    if test.is_null() {
-        kernel::pr_err!(
-            "{}:{}: assertion failed: {}: {}\n",
-            file,
-            line,
-            condition,
-            detail
-        );
-        return;
+    #[cfg(CONFIG_KUNIT)]
+    {
+        // SAFETY: reads the current task's KUnit test pointer; null outside a KUnit thread.
+        let test = unsafe { bindings::kunit_get_current_test() };
+        if !test.is_null() {
+            let loc = bindings::kunit_loc {
+                file: file.as_char_ptr(),
+                line: line as kernel::ffi::c_int,
+            };
+            let assert = bindings::kunit_unary_assert {
+                assert: bindings::kunit_assert {},
+                condition: condition.as_char_ptr(),
+                expected_true: true,
+            };
+            // SAFETY: `test` is the running test; `loc` and `assert` outlive the call, which
+            // formats the report immediately; `%pA` takes a pointer to `fmt::Arguments`.
+            unsafe {
+                bindings::__kunit_do_failed_assertion(
+                    test,
+                    &loc,
+                    bindings::kunit_assert_type_KUNIT_ASSERTION,
+                    &assert.assert,
+                    Some(bindings::kunit_unary_assert_format),
+                    c"%pA".as_ptr().cast(),
+                    &detail as *const core::fmt::Arguments<'_> as *const kernel::ffi::c_void,
+                );
+                // Does not return: the case ends here.
+                bindings::__kunit_abort(test);
+            }
+        }
     }
-    let loc = bindings::kunit_loc {
-        file: file.as_char_ptr(),
-        line: line as ffi::c_int,
-    };
-    let assert = bindings::kunit_unary_assert {
-        assert: bindings::kunit_assert {},
-        condition: condition.as_char_ptr(),
-        expected_true: true,
-    };
-    // SAFETY: `test` is the running test; `loc` and `assert` outlive the call, which formats
-    // the report immediately; `%pA` takes a pointer to `fmt::Arguments`.
-    unsafe {
-        bindings::__kunit_do_failed_assertion(
-            test,
-            &loc,
-            bindings::kunit_assert_type_KUNIT_ASSERTION,
-            &assert.assert,
-            Some(bindings::kunit_unary_assert_format),
-            c"%pA".as_ptr().cast(),
-            &detail as *const core::fmt::Arguments<'_> as *const ffi::c_void,
-        );
-        bindings::__kunit_abort(test);
-    }
+    kernel::pr_err!(
+        "{}:{}: assertion failed: {}: {}\n",
+        file,
+        line,
+        condition,
+        detail
+    );
 }
 
 /// Asserts a condition inside a KUnit case; on failure reports it and aborts the case.

@@ -10,7 +10,8 @@ dropped as PKT_TOO_SMALL by the same pull.
 Every drop on rveth's paths is freed with a reason, seen through the skb:kfree_skb
 tracepoint (tests/lib/drop_trace.py); the test packets carry EtherType 0x88B6 (IEEE local
 experimental 2; the XDP tests use 0x88B5) so that only they are traced. A device going down
-with packets queued (DEV_READY) and a full ring (FULL_RING) are in tests/test_ring_full.py.
+with packets queued (DEV_READY) and a full ring (FULL_RING) are in tests/test_ring_full.py;
+sending to a peer that is down (DEV_READY) is here.
 """
 import errno
 import json
@@ -164,3 +165,18 @@ def test_runt_is_dropped_too_small(netns):
     assert [(r, m) for r, _, m in events] == [("PKT_TOO_SMALL", "rveth")], events
     assert counters(a, "dx")[0] == tx_before + 1, "sender's tx_dropped"
     assert counters(b, "dy")[1] == rx_before, "the peer never saw it"
+
+
+def test_peer_down_drop_has_its_reason(netns):
+    """A packet socket sends on an end whose peer is down (carrier off does not stop a
+    packet socket): freed as DEV_READY and counted in the end's tx_dropped."""
+    a, b = pair(netns, "rveth")
+    ip("link", "set", "dev", "dy", "down", ns=b)
+    frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 60)
+    tx_before = counters(a, "dx")[0]
+    with DropTrace(protocol=ETH_P_LOCAL) as t:
+        err = send_raw(a, "dx", frame)
+        events = t.events()
+    assert err is None, err
+    assert [(r, m) for r, _, m in events] == [("DEV_READY", "rveth")], events
+    assert counters(a, "dx")[0] == tx_before + 1, "sender's tx_dropped"
