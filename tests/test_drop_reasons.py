@@ -8,10 +8,9 @@ packet shorter than an Ethernet header (what a tun device receives, redirected a
 dropped as PKT_TOO_SMALL by the same pull.
 
 Every drop on rveth's paths is freed with a reason, seen through the skb:kfree_skb
-tracepoint (tests/lib/drop_trace.py); the test packets carry EtherType 0x88B6 (IEEE local
-experimental 2; the XDP tests use 0x88B5) so that only they are traced. A device going down
-with packets queued (DEV_READY) and a full ring (FULL_RING) are in tests/test_ring_full.py;
-sending to a peer that is down (DEV_READY) is here.
+tracepoint (tests/lib/drop_trace.py); each test's packets carry an EtherType of its own
+(drop_trace.ETHERTYPE; the XDP tests use 0x88B5) so that only they are traced. A device going down
+with packets queued (DEV_READY) and a full ring (FULL_RING) are in tests/test_ring_full.py.
 """
 import errno
 import json
@@ -22,7 +21,7 @@ import pytest
 
 from lib import namespaces
 from lib.cmd import ip, ip_batch, link, run
-from lib.drop_trace import DropTrace
+from lib.drop_trace import ETHERTYPE, DropTrace
 from lib.rawnl import Rtnl, peer
 from lib.tun import Tun
 
@@ -116,18 +115,19 @@ def pair(netns, kind, *peer_args):
     return a, b
 
 
-def local_frame(dst, src, size):
+def local_frame(dst, src, size, proto=ETH_P_LOCAL):
     return (bytes.fromhex(dst.replace(":", "")) + bytes.fromhex(src.replace(":", ""))
-            + struct.pack("!H", ETH_P_LOCAL) + bytes(size - 14))
+            + struct.pack("!H", proto) + bytes(size - 14))
 
 
 @pytest.mark.parametrize("kind", ["veth", "rveth"])
 def test_too_big_for_the_peer_mtu(netns, kind):
+    P = ETHERTYPE[f"too_big/{kind}"]
     a, b = pair(netns, kind, "mtu", "1500")
-    frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 2000)
+    frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 2000, P)
     tx_before, rx_before = counters(a, "dx")[0], counters(b, "dy")[1]
-    with DropTrace(protocol=ETH_P_LOCAL) as t:
-        err = send_raw(a, "dx", frame)
+    with DropTrace(protocol=P) as t:
+        err = send_raw(a, "dx", frame, proto=P)
         events = t.events()
     assert err == (errno.ENOBUFS if kind == "veth" else None), err
     assert counters(a, "dx")[0] == tx_before + 1, "sender's tx_dropped"
@@ -138,10 +138,11 @@ def test_too_big_for_the_peer_mtu(netns, kind):
 
 
 def test_guard_drop_has_the_netfilter_reason(netns):
+    P = ETHERTYPE["guard"]
     a, b = pair(netns, "rveth", "guard", "10.0.0.0/8")
-    frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 60)
-    with DropTrace(protocol=ETH_P_LOCAL) as t:
-        send_raw(a, "dx", frame)
+    frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 60, P)
+    with DropTrace(protocol=P) as t:
+        send_raw(a, "dx", frame, proto=P)
         events = t.events()
     # The guard's hook returns NF_DROP; netfilter frees the packet with its reason.
     assert [(r, m) for r, _, m in events] == [("NETFILTER_DROP", None)], events
@@ -151,6 +152,7 @@ def test_runt_is_dropped_too_small(netns):
     """A 5-byte packet an L3 device (tun) receives, redirected by act_mirred to the pair
     end as is: shorter than an Ethernet header, it is dropped as PKT_TOO_SMALL and counted
     in the end's tx_dropped, never handed to eth_type_trans."""
+    P = ETHERTYPE["runt"]
     a, b = pair(netns, "rveth")
     with Tun(a, "tn0") as tun:
         ip("link", "set", "dev", "tn0", "up", ns=a)
@@ -158,25 +160,27 @@ def test_runt_is_dropped_too_small(netns):
         run("tc", "-n", a, "filter", "add", "dev", "tn0", "ingress", "matchall",
             "action", "mirred", "egress", "redirect", "dev", "dx")
         tx_before, rx_before = counters(a, "dx")[0], counters(b, "dy")[1]
-        with DropTrace(protocol=ETH_P_LOCAL) as t:
+        with DropTrace(protocol=P) as t:
             # tun hands the packet to the stack within the write (netif_receive_skb).
-            tun.send(ETH_P_LOCAL, b"runt!")
+            tun.send(P, b"runt!")
             events = t.events()
     assert [(r, m) for r, _, m in events] == [("PKT_TOO_SMALL", "rveth")], events
     assert counters(a, "dx")[0] == tx_before + 1, "sender's tx_dropped"
     assert counters(b, "dy")[1] == rx_before, "the peer never saw it"
 
 
-def test_peer_down_drop_has_its_reason(netns):
-    """A packet socket sends on an end whose peer is down (carrier off does not stop a
-    packet socket): freed as DEV_READY and counted in the end's tx_dropped."""
-    a, b = pair(netns, "rveth")
-    ip("link", "set", "dev", "dy", "down", ns=b)
-    frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 60)
-    tx_before = counters(a, "dx")[0]
-    with DropTrace(protocol=ETH_P_LOCAL) as t:
-        err = send_raw(a, "dx", frame)
-        events = t.events()
-    assert err is None, err
-    assert [(r, m) for r, _, m in events] == [("DEV_READY", "rveth")], events
-    assert counters(a, "dx")[0] == tx_before + 1, "sender's tx_dropped"
+def test_peer_down_stops_packets_in_the_core_as_veth(netns):
+    """A packet socket sends on an end whose peer is down: the end's carrier is off, so the
+    core's noop qdisc drops it (QDISC_DROP) before the driver, on rveth as on veth. (rveth's
+    own DEV_READY at transmit is only for a peer that goes down while a packet is on its way.)"""
+    P = ETHERTYPE["peer_down"]
+    seen = {}
+    for kind in ("veth", "rveth"):
+        a, b = pair(netns, kind)
+        ip("link", "set", "dev", "dy", "down", ns=b)
+        frame = local_frame(link("dy", b)["address"], link("dx", a)["address"], 60, P)
+        with DropTrace(protocol=P) as t:
+            err = send_raw(a, "dx", frame, proto=P)
+            seen[kind] = (err, [(r, m) for r, _, m in t.events()])
+    assert seen["rveth"] == seen["veth"], seen
+    assert seen["rveth"][1] == [("QDISC_DROP", None)], seen

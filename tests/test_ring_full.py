@@ -18,12 +18,12 @@ import time
 
 from lib import namespaces
 from lib.cmd import ip, link, run
-from lib.drop_trace import DropTrace
+from lib.drop_trace import ETHERTYPE, DropTrace
 from lib.ethtool import stats
 from lib.rawnl import IFF_UP, RTM_NEWLINK, Rtnl, ifinfomsg
 
 ETH_P_IP = 0x0800
-ETH_P_LOCAL = 0x88B6  # IEEE local experimental 2, as in test_drop_reasons
+ETH_P_LOCAL = ETHERTYPE["full_ring"]
 SO_SNDBUFFORCE = 32  # asm-generic/socket.h
 
 

@@ -12,6 +12,10 @@ import re
 
 TRACEFS = "/sys/kernel/tracing"
 _ids = itertools.count()
+# The tracepoint is machine-wide and tests run side by side: each test that traces drops sends
+# an EtherType of its own (none has a handler in Linux), so none sees another's packets.
+ETHERTYPE = {"too_big/rveth": 0x88B6, "guard": 0x88B7, "runt": 0x88B8, "peer_down": 0x88B9,
+             "full_ring": 0x88BA, "too_big/veth": 0x88BB}
 # skbaddr=... rx_sk=... protocol=34997 location=rnet_kfree_skb_reason+0x1e/0x30 [rveth] reason: X
 _LINE = re.compile(r"protocol=(\d+) location=(\S+)(?: \[(\S+)\])? reason: (\w+)")
 
