@@ -210,10 +210,11 @@ def test_create_with_guard(two):
 
 # --- changes of an existing pair --------------------------------------------------------------
 
-def make_pair(socks, a, *extra_attrs, peer_ns_fd=None, kind="rveth", peer_attrs=()):
-    """rfa and its peer rfb; veth's peer nest has rveth's number (VETH_INFO_PEER)."""
+def make_pair(socks, a, *extra_attrs, peer_ns_fd=None, kind="rveth", peer_attrs=(),
+              peer_name="rfb"):
+    """rfa and its peer (rfb); veth's peer nest has rveth's number (VETH_INFO_PEER)."""
     pattrs = [attr_u32(IFLA_NET_NS_FD, peer_ns_fd)] if peer_ns_fd is not None else []
-    socks[a].newlink("rfa", kind, data=peer("rfb", *pattrs, *peer_attrs),
+    socks[a].newlink("rfa", kind, data=peer(peer_name, *pattrs, *peer_attrs),
                      extra=b"".join(extra_attrs))
 
 
@@ -383,9 +384,9 @@ def test_namespace_move(two, kind):
     """`ip link set rfb netns b`: the peer ends up in one namespace or the other, still
     paired. Past its point of no return the core WARNs on a failed allocation (device_rename,
     netdev_change_owner in __dev_change_net_namespace) for veth as for rveth: the sweep
-    records those, excuses them (scripts/report.py) and goes on with a new pair (the core
-    leaves the moved end's sysfs damaged: its next move WARNs unfaulted); every other report
-    fails the sweep. veth
+    records those, excuses them (scripts/report.py) and goes on with a new pair under a new
+    name (the core leaves the old name in the target namespace's /sys/class/net, and the
+    next move of that name WARNs unfaulted); every other report fails the sweep. veth
     gets rveth's default queue count: the move's sysfs work, and so its fault points, grow
     with the queues."""
     a, b, socks = two
@@ -404,7 +405,7 @@ def test_namespace_move(two, kind):
             log(f"{kind}: after N={sweep.core_warnings[-1]} and delete, {ns}'s "
                 f"/sys/class/net: {left}")
         peer_name[0] = f"rfb{len(sweep.core_warnings)}"
-        socks[a].newlink("rfa", kind, data=peer(peer_name[0], *queues), extra=b"".join(queues))
+        make_pair(socks, a, *queues, kind=kind, peer_attrs=queues, peer_name=peer_name[0])
 
     def states():
         return {a: ["rfa", peer_name[0]], b: []}, {a: ["rfa"], b: [peer_name[0]]}

@@ -436,8 +436,8 @@ class Sweep:
             if own and a.injected:
                 self.core_warnings.append(n)
                 excuse(records, own)
-                # The core leaves the device's sysfs half-renamed: later operations on it
-                # WARN again without a fault. A fresh device for the next attempt.
+                # The core leaves the moved end's name behind in the target namespace's
+                # sysfs: later moves of that name WARN without a fault. A new pair next.
                 if self.renew is not None:
                     try:
                         self.renew()
