@@ -18,6 +18,7 @@ use super::{
     rtnl::Rtnl,
     skbuff::SkBuff,
     xdp,
+    xdp_metadata::{self, XdpMetadataOps},
 };
 use core::{marker::PhantomData, mem::MaybeUninit, ops::Deref, ptr, sync::atomic::AtomicU32};
 use kernel::{
@@ -104,6 +105,13 @@ impl NetDevice {
     pub fn set_max_mtu(&self, max: u32, _rtnl: &Rtnl) {
         // SAFETY: the device is valid; RTNL serialises MTU changes, which read `max_mtu`.
         unsafe { core::ptr::addr_of_mut!((*self.as_raw()).max_mtu).write_volatile(max) }
+    }
+
+    /// Recomputes the device's features (`netdev_update_features`): the driver's
+    /// [`DeviceOps::fix_features`] sees them again, and a change is announced.
+    pub fn update_features(&self, _rtnl: &Rtnl) {
+        // SAFETY: the device is valid; RTNL is held, as the call requires.
+        unsafe { bindings::netdev_update_features(self.as_raw()) }
     }
 
     /// Whether the device is administratively up.
@@ -291,6 +299,17 @@ impl<'a> DeviceSetup<'a> {
     pub fn set_queue_stats_ops<T: QueueStatsOps>(&mut self) {
         // SAFETY: the device is valid and, until registration, ours alone (type invariant); the ops table is `'static`.
         unsafe { (*self.raw()).stat_ops = &queue_stats::Adapter::<T>::OPS };
+    }
+
+    /// Installs `T`'s XDP metadata operations (the `bpf_xdp_metadata_rx_*` kfuncs).
+    ///
+    /// Sound for every device built here: such a device runs XDP programs only through
+    /// [`super::xdp`], which is what the operations read the packet from.
+    pub fn set_xdp_metadata_ops<T: XdpMetadataOps>(&mut self) {
+        // SAFETY: the device is valid and, until registration, ours alone (type invariant); the ops table is `'static`.
+        unsafe {
+            bindings::rnet_netdev_set_xdp_metadata_ops(self.raw(), &xdp_metadata::Adapter::<T>::OPS)
+        }
     }
 
     /// Marks the transmit path as lockless (`lltx`): the driver does its own locking.
@@ -536,6 +555,12 @@ pub trait DeviceOps: Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
+    /// Adjusts the features the stack is about to turn on (`ndo_fix_features`), whenever it
+    /// computes them: at registration, on `ethtool -K`, on [`NetDevice::update_features`].
+    fn fix_features(_dev: &Device<Self>, _features: Features, _rtnl: &Rtnl) -> Features {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
     /// A stacking device (bridge, tunnel) asks for `headroom` bytes in front of the packets
     /// this device receives (`ndo_set_rx_headroom`); `None` withdraws the request.
     fn set_rx_headroom(_dev: &Device<Self>, _headroom: Option<u16>) {
@@ -692,6 +717,7 @@ impl<T: DeviceOps> Adapter<T> {
         ),
         ndo_get_peer_dev: super::op(T::HAS_PEER, Self::get_peer_dev_callback),
         ndo_set_rx_headroom: super::op(T::HAS_SET_RX_HEADROOM, Self::set_rx_headroom_callback),
+        ndo_fix_features: super::op(T::HAS_FIX_FEATURES, Self::fix_features_callback),
         ndo_bpf: super::op(T::HAS_XDP_SETUP, Self::bpf_callback),
         ndo_xdp_xmit: super::op(T::HAS_XDP_XMIT, Self::xdp_xmit_callback),
         // SAFETY: all-zero is a valid `net_device_ops` (every callback `None`).
@@ -852,6 +878,20 @@ impl<T: DeviceOps> Adapter<T> {
         };
         // SAFETY: a registered device; `ndo_init` succeeded.
         T::set_rx_headroom(unsafe { Device::from_raw(dev) }, headroom)
+    }
+
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `ndo_fix_features` callback, with valid arguments.
+    unsafe extern "C" fn fix_features_callback(
+        dev: *mut bindings::net_device,
+        features: bindings::netdev_features_t,
+    ) -> bindings::netdev_features_t {
+        // SAFETY: the core computes features under RTNL (`__netdev_update_features`), on a
+        // device whose `ndo_init` succeeded (registration does it after `ndo_init`) and whose
+        // `ndo_uninit` has not run (nothing updates an unregistered device's features).
+        let (dev, rtnl) = unsafe { (Device::<T>::from_raw(dev), Rtnl::assume_held()) };
+        T::fix_features(dev, Features(features), &rtnl).0
     }
 
     /// # Safety

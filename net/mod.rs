@@ -22,6 +22,7 @@ pub mod rcu;
 pub mod rtnl;
 pub mod skbuff;
 pub mod xdp;
+pub mod xdp_metadata;
 
 /// `Some(callback)` when the driver implements the operation, for C ops tables.
 const fn op<F: Copy>(implemented: bool, callback: F) -> Option<F> {

@@ -195,7 +195,7 @@ drop_reasons! {
 ///
 /// # Invariants
 ///
-/// `skb` is valid for `'a` and nobody changes its data meanwhile.
+/// `skb` is valid for `'a` and nobody else uses it meanwhile (nobody changes its data).
 pub struct Packet<'a> {
     skb: *const bindings::sk_buff,
     _p: core::marker::PhantomData<&'a bindings::sk_buff>,
@@ -204,7 +204,7 @@ pub struct Packet<'a> {
 impl<'a> Packet<'a> {
     /// # Safety
     ///
-    /// `skb` must be valid and unchanged for `'a`.
+    /// `skb` must be valid for `'a`, lent to the caller alone and unchanged meanwhile.
     pub(crate) unsafe fn from_raw(skb: *const bindings::sk_buff) -> Self {
         Self {
             skb,
@@ -228,6 +228,32 @@ impl<'a> Packet<'a> {
     pub fn len(&self) -> u32 {
         // SAFETY: valid skb, unchanged meanwhile (type invariant).
         unsafe { (*self.skb).len }
+    }
+
+    /// The packet's flow hash (`skb_get_hash`: the stack's, or computed now by the flow
+    /// dissector and kept) and whether it covers the L4 ports.
+    pub fn flow_hash(&self) -> FlowHash {
+        let mut l4 = false;
+        // SAFETY: valid skb (type invariant); the call writes only the skb's hash fields,
+        // which nobody else uses meanwhile (type invariant); `l4` is a valid place.
+        let hash = unsafe { bindings::rnet_skb_get_hash(self.skb, &mut l4) };
+        FlowHash { hash, l4 }
+    }
+
+    /// The hardware receive timestamp in nanoseconds (`skb_hwtstamps`), if the packet has
+    /// one (the kernel's "none" is zero).
+    pub fn hw_timestamp(&self) -> Option<u64> {
+        // SAFETY: valid skb (type invariant).
+        let ns = unsafe { bindings::rnet_skb_hw_timestamp(self.skb) };
+        (ns != 0).then_some(ns)
+    }
+
+    /// The VLAN tag the packet carries outside its data (`__vlan_hwaccel_get_tag`), if any.
+    pub fn vlan_tag(&self) -> Option<VlanTag> {
+        let (mut proto, mut tci) = (0u16, 0u16);
+        // SAFETY: valid skb (type invariant); `proto` and `tci` are valid places.
+        unsafe { bindings::rnet_skb_vlan_tag(self.skb, &mut proto, &mut tci) }
+            .then_some(VlanTag { proto, tci })
     }
 
     /// Whether the packet has no data.
@@ -274,4 +300,22 @@ impl<'a> Packet<'a> {
         }
         Some(buf)
     }
+}
+
+/// A flow hash ([`Packet::flow_hash`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowHash {
+    /// The hash.
+    pub hash: u32,
+    /// Whether the hash covers the L4 ports (`skb->l4_hash`), not only the addresses.
+    pub l4: bool,
+}
+
+/// An out-of-band VLAN tag ([`Packet::vlan_tag`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VlanTag {
+    /// The tag's protocol (`ETH_P_8021Q`, `ETH_P_8021AD`), host order.
+    pub proto: u16,
+    /// Tag control information: priority, DEI and VLAN id.
+    pub tci: u16,
 }

@@ -13,7 +13,7 @@ apt_pkgs=(
   qemu-system-x86 busybox-static udev
   iproute2 iputils-ping ethtool iperf3 nftables tcpdump socat sockperf conntrack procps strace
   python3-venv
-  libbpf-dev bpftool xdp-tools
+  libbpf-dev bpftool xdp-tools dwarves
 )
 missing=()
 for p in "${apt_pkgs[@]}"; do

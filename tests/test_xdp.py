@@ -7,12 +7,16 @@ so the frames sent are all the devices see: counters can be compared exactly.
 """
 import json
 import os
+import re
+import struct
 
 import pytest
 
 from lib import xdp_bpf
-from lib.cmd import CmdError, ip, ip_fails, links, load_module, module_loaded, netns_cmd, run
+from lib.cmd import (CmdError, ip, ip_fails, links, load_module, module_loaded, netns_cmd, nsrun,
+                     run)
 from lib.ethtool import stats
+from lib.traffic import iperf_server
 from lib.xdp_bpf import (ABORTED, DROP, PASS, TX, Flood, Program, Receiver, delta, make_pair,
                          quiet, queue_sum, wait_until, xdp_counts)
 
@@ -60,6 +64,38 @@ def test_peer_mtu_is_capped_while_a_program_is_attached(pair):
         assert xdp_bpf.attached_id(b, "xb") == prog.id
         ip("link", "set", "dev", "xb", "xdp", "off", ns=b)
     ip("link", "set", "dev", "xa", "mtu", "9000", ns=a)
+
+
+def tso(ns, dev):
+    """`ethtool -k`'s tcp-segmentation-offload line, e.g. "on", "off [requested on]"."""
+    out = nsrun(ns, "ethtool", "-k", dev)
+    return re.search(r"^tcp-segmentation-offload: (.*)$", out, re.M).group(1)
+
+
+@pytest.mark.parametrize("kind", ["rveth", "veth"])
+def test_peer_sends_no_gso_packets_while_a_program_is_attached(netns, kind):
+    """As veth (ndo_fix_features): while an end runs a program its peer segments in
+    software, so a TCP sender's GSO packets reach the program as frames of the MTU, not as
+    one multi-buffer frame of which a program without xdp.frags sees only the first page."""
+    a, b = netns(), netns()
+    make_pair(a, "xa", b, "xb", kind=kind)
+    ip("addr", "add", "10.12.0.1/24", "dev", "xa", ns=a)
+    ip("addr", "add", "10.12.0.2/24", "dev", "xb", ns=b)
+    assert tso(a, "xa") == "on"
+    with Program("xdp_len") as prog:
+        prog.attach(b, "xb")
+        assert tso(a, "xa").startswith("off"), tso(a, "xa")
+        server = iperf_server(b)
+        try:
+            nsrun(a, "iperf3", "-c", "10.12.0.2", "-n", "2M", timeout=120)
+        finally:
+            server.kill()
+            server.wait()
+        count, longest = (struct.unpack("=Q", prog.get("lens", i))[0] for i in (0, 1))
+        assert count > 1000 and longest <= 1514, (count, longest)
+        ip("link", "set", "dev", "xb", "xdp", "off", ns=b)
+    # Detached, the sender's offloads are back.
+    assert tso(a, "xa") == "on"
 
 
 def test_peer_mtu_too_large_is_refused_with_a_message(pair):

@@ -4,7 +4,7 @@ the frames a device receives and reports them when stopped.
 
 Debian's xdp-tools 1.3 provides xdp-loader, xdpdump, xdp-bench, xdp-filter, xdp-monitor and
 xdp-trafficgen (`dpkg -L xdp-tools`). xdpdump's trace mode (on a device with a program:
-fentry/fexit on it) needs kernel BTF, which the test kernel lacks; see lib/xdp_tools.
+fentry/fexit on it) needs kernel BTF, which the test kernel has; see lib/xdp_tools.
 """
 import json
 
@@ -69,6 +69,27 @@ def test_xdpdump_captures_the_frames_received(netns, kind):
     assert sum("packet size" in line for line in out.splitlines()) == N, out
     assert f"\n{N} packets captured" in out, out
     assert "0 packets dropped by kernel" in out, out
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_xdpdump_traces_the_program_attached(netns, kind):
+    """With a program on the device xdpdump traces the program (fentry on it: kernel BTF)
+    instead of capturing with libpcap, and shows every frame the program ran on."""
+    a, b = netns(), netns()
+    make_pair(a, "xa", b, "xb", kind=kind)
+    size = 64
+    with xdp_bpf.Program() as prog:
+        prog.attach(b, "xb")
+        with xdp_tools.Dump(b, "-i", "xb") as dump:
+            dump.wait_for(rf"^listening on xb, ingress XDP program ID {prog.id} func xdp_action")
+            xdp_bpf.send(a, "xa", xdp_bpf.mac(b, "xb"), N, size=size)
+            lines = dump.wait_for(rf"packet size {size} bytes", count=N)
+            rc = dump.stop()
+            out = dump.output
+    assert rc == 0, out
+    assert "does not have an XDP program loaded" not in out, out
+    assert len(lines) == N
+    assert sum("packet size" in line for line in out.splitlines()) == N, out
 
 
 def test_xdp_tools_package_provides_the_tools():

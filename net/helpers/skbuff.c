@@ -61,3 +61,27 @@ void rnet_skb_tx_timestamp(struct sk_buff *skb)
 {
 	skb_tx_timestamp(skb);
 }
+
+/* The flow hash (computed now if the stack has none yet) and whether it covers L4 ports. */
+u32 rnet_skb_get_hash(const struct sk_buff *skb, bool *l4)
+{
+	/* skb_get_hash() only fills skb->hash and its flags: the caller holds the skb alone. */
+	u32 hash = skb_get_hash((struct sk_buff *)skb);
+
+	*l4 = skb->l4_hash;
+	return hash;
+}
+
+u64 rnet_skb_hw_timestamp(const struct sk_buff *skb)
+{
+	return ktime_to_ns(skb_hwtstamps((struct sk_buff *)skb)->hwtstamp);
+}
+
+/* The out-of-band VLAN tag: protocol in host order; false if there is none. */
+bool rnet_skb_vlan_tag(const struct sk_buff *skb, u16 *proto, u16 *tci)
+{
+	if (__vlan_hwaccel_get_tag(skb, tci))
+		return false;
+	*proto = ntohs(skb->vlan_proto);
+	return true;
+}

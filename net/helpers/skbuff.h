@@ -19,5 +19,8 @@ const void *rnet_skb_eth_frame(const struct sk_buff *skb, void *buf, unsigned in
 void rnet_kfree_skb_reason(struct sk_buff *skb, enum skb_drop_reason reason);
 enum skb_drop_reason rnet_pskb_may_pull_reason(struct sk_buff *skb, unsigned int len);
 void rnet_skb_tx_timestamp(struct sk_buff *skb);
+u32 rnet_skb_get_hash(const struct sk_buff *skb, bool *l4);
+u64 rnet_skb_hw_timestamp(const struct sk_buff *skb);
+bool rnet_skb_vlan_tag(const struct sk_buff *skb, u16 *proto, u16 *tci);
 
 #endif

@@ -325,6 +325,23 @@ void rnet_xdp_poll_end(bool redirected)
 	xdp_clear_return_frame_no_direct();
 }
 
+/*
+ * The skb behind the buffer a metadata kfunc was called on. The core calls a device's
+ * xdp_metadata_ops only from programs bound to that device and run by its driver (no generic
+ * mode, no maps, no test runs: dev_xdp_attach, bpf_prog_map_compatible, test_run), so `ctx`
+ * is the xdp_buff rnet_xdp_run() ran them on, inside its rnet_xdp_buff (as veth_xdp_buff).
+ */
+const struct sk_buff *rnet_xdp_md_skb(const struct xdp_md *ctx)
+{
+	return container_of((const struct xdp_buff *)ctx, struct rnet_xdp_buff, xdp)->skb;
+}
+
+void rnet_netdev_set_xdp_metadata_ops(struct net_device *dev,
+				      const struct xdp_metadata_ops *ops)
+{
+	dev->xdp_metadata_ops = ops;
+}
+
 unsigned int rnet_xdp_frame_len(const struct xdp_frame *frame)
 {
 	return xdp_get_frame_len(frame);

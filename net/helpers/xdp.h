@@ -52,6 +52,10 @@ void rnet_xdp_warn_action(struct net_device *dev, struct bpf_prog *prog, u32 act
 void rnet_xdp_poll_begin(void);
 void rnet_xdp_poll_end(bool redirected);
 
+const struct sk_buff *rnet_xdp_md_skb(const struct xdp_md *ctx);
+void rnet_netdev_set_xdp_metadata_ops(struct net_device *dev,
+				      const struct xdp_metadata_ops *ops);
+
 unsigned int rnet_xdp_frame_len(const struct xdp_frame *frame);
 void rnet_xdp_return_frame(struct xdp_frame *frame);
 struct sk_buff *rnet_xdp_frame_to_skb(struct xdp_frame *frame, struct net_device *dev);

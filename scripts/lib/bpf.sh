@@ -3,7 +3,7 @@
 # Each FOO.bpf.c becomes OUT_DIR/FOO.bpf.o (OUT_DIR is outside git: objects are never
 # committed), rebuilt when the source or a header beside it is newer. clang-19 -target bpf
 # against Debian's libbpf-dev headers; -g gives the object BTF, which libbpf needs for
-# BTF-defined maps (the kernel itself has no BTF: DEBUG_INFO is off).
+# BTF-defined maps and for fentry on the programs (xdpdump's trace mode).
 bpf_build() {
   local out=$1; shift
   local top; top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -11,10 +11,12 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import struct
 
 import pytest
 
+from lib import libbpf, namespaces
 from lib.cmd import run
 
 BPF_FS = "/sys/fs/bpf"
@@ -77,8 +79,10 @@ class Program:
 
     prog_type = None
 
-    def __init__(self, name, maps=None):
+    def __init__(self, name, maps=None, bound_to=None):
         self.name = name
+        # (namespace, device): a device-bound program (XDP metadata kfuncs), loaded by libbpf.
+        self.bound_to = bound_to
         self.dir = f"{BPF_FS}/rvt{os.getpid()}-{next(_ids)}"
         self.pin = f"{self.dir}/prog"
         self.maps = dict(maps or {})
@@ -88,8 +92,11 @@ class Program:
             run("mount", "-t", "bpf", "bpf", BPF_FS)
         os.makedirs(self.dir)
         try:
-            run("bpftool", "prog", "load", obj(self.name), self.pin, "type", self.prog_type,
-                "pinmaps", f"{self.dir}/maps")
+            if self.bound_to:
+                self._load_bound(*self.bound_to)
+            else:
+                run("bpftool", "prog", "load", obj(self.name), self.pin, "type",
+                    self.prog_type, "pinmaps", f"{self.dir}/maps")
             for m, entries in self.maps.items():
                 for k, v in entries.items():
                     self.set(m, k, v)
@@ -102,6 +109,20 @@ class Program:
         # What it is attached to goes with its namespace; the pins (and so the program) here.
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
+
+    def _load_bound(self, ns, dev):
+        def load():
+            libbpf.load_dev_bound(obj(self.name), socket.if_nametoindex(dev), self.pin,
+                                  f"{self.dir}/maps")
+
+        os.makedirs(f"{self.dir}/maps")
+        namespaces.run_in(ns, load)
+
+    def get(self, map_name, key):
+        """The value of u32 `key` in array map `map_name`, as bytes."""
+        out = run("bpftool", "-j", "map", "lookup", "pinned", f"{self.dir}/maps/{map_name}",
+                  "key", *_u32(key))
+        return bytes(int(b, 16) for b in json.loads(out)["value"])
 
     def set(self, map_name, key, value):
         """Sets u32 `key` of array map `map_name` to u32 `value`."""

@@ -1,9 +1,10 @@
 """The `netdev` generic netlink family, raw (what `ynl --family netdev` sends): which NAPI
-context polls each queue of a device (queue-get), the device's NAPI contexts (napi-get) and
-its queue statistics (qstats-get).
+context polls each queue of a device (queue-get), the device's NAPI contexts (napi-get), its
+queue statistics (qstats-get) and its XDP metadata kfuncs (dev-get).
 
     queues(ns, ifindex) -> [{"id": 0, "type": "rx", "napi-id": 8193}, ...]
     napi_ids(ns, ifindex) -> {8193, 8194}
+    xdp_rx_metadata(ns, ifindex) -> {"hash", "timestamp", "vlan-tag"}
     qstats(ns, ifindex, per_queue=True)
         -> [{"ifindex": 5, "queue-type": "rx", "queue-id": 0, "rx-packets": 3, ...}, ...]
 """
@@ -20,6 +21,9 @@ CTRL_CMD_GETFAMILY = 3
 CTRL_ATTR_FAMILY_ID = 1
 CTRL_ATTR_FAMILY_NAME = 2
 # include/uapi/linux/netdev.h
+NETDEV_CMD_DEV_GET = 1
+NETDEV_A_DEV_IFINDEX, NETDEV_A_DEV_XDP_RX_METADATA_FEATURES = 1, 5
+XDP_RX_METADATA = {1: "timestamp", 2: "hash", 4: "vlan-tag"}
 NETDEV_CMD_QUEUE_GET = 10
 NETDEV_CMD_NAPI_GET = 11
 NETDEV_CMD_QSTATS_GET = 12
@@ -69,14 +73,14 @@ def _transact(sock, family, cmd, flags, payload):
                 return out
 
 
-def _dump(cmd, payload):
+def _dump(cmd, payload, flags=NLM_F_DUMP):
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
                        NETLINK_GENERIC) as s:
         s.bind((0, 0))
         fam = _transact(s, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0,
                         attr_str(CTRL_ATTR_FAMILY_NAME, "netdev"))
         family = struct.unpack("=H", fam[0][CTRL_ATTR_FAMILY_ID][:2])[0]
-        return _transact(s, family, cmd, NLM_F_DUMP, payload)
+        return _transact(s, family, cmd, flags, payload)
 
 
 def _u32(a):
@@ -102,6 +106,14 @@ def napi_ids(ns, ifindex):
                                                attr_u32(NETDEV_A_NAPI_IFINDEX, ifindex)))
     return {_u32(m[NETDEV_A_NAPI_ID]) for m in msgs}
 
+
+def xdp_rx_metadata(ns, ifindex):
+    """The XDP metadata kfuncs device `ifindex` provides (dev-get's
+    xdp-rx-metadata-features, as `ynl --family netdev --do dev-get` names them)."""
+    msgs = namespaces.run_in(ns, lambda: _dump(NETDEV_CMD_DEV_GET,
+                                               attr_u32(NETDEV_A_DEV_IFINDEX, ifindex), 0))
+    bits = struct.unpack("=Q", msgs[0][NETDEV_A_DEV_XDP_RX_METADATA_FEATURES][:8])[0]
+    return {name for bit, name in XDP_RX_METADATA.items() if bits & bit}
 
 
 def _uint(a):

@@ -63,8 +63,8 @@ class Program(bpf.Program):
 
     prog_type = "xdp"
 
-    def __init__(self, name="xdp_action"):
-        super().__init__(name)
+    def __init__(self, name="xdp_action", bound_to=None):
+        super().__init__(name, bound_to=bound_to)
 
     def action(self, act):
         """xdp_action: return `act` from now on."""
@@ -116,12 +116,21 @@ def frame(dst_mac, src_mac, payload=b"", size=60):
     return f + bytes(max(0, size - len(f)))
 
 
-def send(ns, dev, dst_mac, count, size=60, payload=None):
-    """Sends `count` frames of `size` bytes of TEST_ETHERTYPE out of `dev` (AF_PACKET);
-    `payload(i)`, if given, is the payload of the i-th. Returns the frames sent."""
-    src = mac(ns, dev)
-    frames = [frame(dst_mac, src, payload(i) if payload else b"", size) for i in range(count)]
+def udp_frame(dst_mac, src_mac, sport, dport, src="10.99.0.1", dst="10.99.0.2"):
+    """An Ethernet frame carrying IPv4 UDP (no UDP checksum, as IPv4 allows), for programs
+    that look at ports; the stack needs no address or neighbour for it to be sent."""
+    udp = struct.pack("!HHHH", sport, dport, 8 + 4, 0) + b"test"
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, socket.IPPROTO_UDP,
+                      0, socket.inet_aton(src), socket.inet_aton(dst))
+    words = sum(struct.unpack("!10H", hdr))
+    while words >> 16:
+        words = (words & 0xFFFF) + (words >> 16)
+    hdr = hdr[:10] + struct.pack("!H", ~words & 0xFFFF) + hdr[12:]
+    return dst_mac + src_mac + struct.pack("!H", 0x0800) + hdr + udp
 
+
+def send_frames(ns, dev, frames):
+    """Sends each of `frames` (whole Ethernet frames) out of `dev` through a packet socket."""
     def go():
         with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
             s.bind((dev, 0))
@@ -129,6 +138,14 @@ def send(ns, dev, dst_mac, count, size=60, payload=None):
                 s.send(f)
 
     namespaces.run_in(ns, go)
+
+
+def send(ns, dev, dst_mac, count, size=60, payload=None):
+    """Sends `count` frames of `size` bytes of TEST_ETHERTYPE out of `dev` (AF_PACKET);
+    `payload(i)`, if given, is the payload of the i-th. Returns the frames sent."""
+    src = mac(ns, dev)
+    frames = [frame(dst_mac, src, payload(i) if payload else b"", size) for i in range(count)]
+    send_frames(ns, dev, frames)
     return frames
 
 

@@ -4,17 +4,21 @@ test: the bootstrap installs the package.
 
 xdp-loader goes through libxdp, which loads an xdp_dispatcher and attaches the program to it
 with freplace where the kernel can, and else attaches the program itself ("legacy" mode).
-The test kernel has no BTF (DEBUG_INFO off), which the dispatcher's global functions taking
-`struct xdp_md *` need to be verified: expect the legacy form there; both are accepted.
+The dispatcher's global functions taking `struct xdp_md *` need kernel BTF to be verified,
+which the test kernel has since the XDP metadata kfuncs (CONFIG_DEBUG_INFO_BTF); without it
+libxdp falls back to the legacy form. Both forms are accepted.
 
 xdpdump on an interface without an XDP program captures with libpcap ("legacy mode"); with a
-program it traces it with fentry/fexit programs whose CO-RE relocations need the kernel's
-BTF, which the test kernel lacks (CONFIG_DEBUG_INFO_BTF).
+program it traces it with fentry/fexit programs (CO-RE against the kernel's BTF).
 """
+import contextlib
+import fcntl
+import os
 import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -28,9 +32,23 @@ def tool(name):
     return path
 
 
+@contextlib.contextmanager
+def one_at_a_time(name):
+    """Holds a lock that the same tool run from another test worker waits for: xdp-tools take
+    a PID lock file per tool in bpffs (util.c prog_lock_acquire) and a second instance that
+    finds it before the PID is written fails ("Unable to read PID from lockfile")."""
+    with open(os.path.join(tempfile.gettempdir(), f"rveth-{name}.lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def loader(ns, *args, check=True):
     """`xdp-loader ARGS` in namespace `ns`; returns its stdout (stderr with a failure)."""
-    return run(*netns_cmd(ns, tool("xdp-loader"), *args), check=check)
+    with one_at_a_time("xdp-loader"):
+        return run(*netns_cmd(ns, tool("xdp-loader"), *args), check=check)
 
 
 def status(ns, dev):
@@ -59,8 +77,14 @@ class Dump:
 
     def __init__(self, ns, *args):
         cmd = netns_cmd(ns, tool("stdbuf"), "-oL", tool("xdpdump"), *args)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+        self._lock = one_at_a_time("xdpdump")
+        self._lock.__enter__()
+        try:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                         text=True)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
         self.lines = []
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -110,7 +134,10 @@ class Dump:
         return self
 
     def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=60)
+        try:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait(timeout=60)
+        finally:
+            self._lock.__exit__(None, None, None)
         return False

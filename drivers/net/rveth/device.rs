@@ -6,7 +6,7 @@
 use crate::compat::errno;
 use crate::net::{
     attr::ExtAck,
-    device::{Device, DeviceOps, DeviceOpsTable, NetDevice, TxResult},
+    device::{Device, DeviceOps, DeviceOpsTable, Features, NetDevice, TxResult},
     napi::NapiQueue,
     rcu::{self, RcuDevice},
     rtnl::Rtnl,
@@ -161,6 +161,10 @@ impl DeviceOps for Rveth {
         rtnl: &Rtnl,
     ) -> Result {
         crate::xdp::setup(dev, prog, extack, rtnl)
+    }
+
+    fn fix_features(dev: &Device<Self>, features: Features, rtnl: &Rtnl) -> Features {
+        crate::xdp::fix_features(dev, features, rtnl)
     }
 
     fn xdp_xmit(

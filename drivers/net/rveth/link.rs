@@ -128,6 +128,7 @@ impl LinkOps for Rveth {
         );
         dev.set_ethtool_ops::<Rveth>();
         dev.set_queue_stats_ops::<Rveth>();
+        dev.set_xdp_metadata_ops::<Rveth>();
         dev.set_lltx();
         dev.set_sw_stats();
         dev.set_mtu_range(MIN_MTU, MAX_MTU);

@@ -28,6 +28,7 @@ mod ring;
 mod rxq;
 mod uapi;
 mod xdp;
+mod xdp_metadata;
 mod xmit;
 
 use kernel::prelude::*;

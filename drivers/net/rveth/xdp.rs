@@ -11,7 +11,7 @@ use crate::compat::errno;
 use crate::link::MAX_MTU;
 use crate::net::{
     attr::ExtAck,
-    device::Device,
+    device::{Device, Features},
     rcu,
     rtnl::Rtnl,
     xdp::{self, Prog, QueueXdp, XmitFrames},
@@ -68,11 +68,30 @@ pub(crate) fn setup(
     for q in rxqs.iter() {
         q.queue().set_xdp(states.next(), rtnl);
     }
-    // As veth: the peer may not send what the program cannot take in one buffer.
+    // As veth: the peer may not send what the program cannot take in one buffer, nor
+    // GSO packets (see `fix_features`).
     if let Some(peer) = peer {
         peer.set_max_mtu(max_mtu, rtnl);
+        peer.update_features(rtnl);
     }
     Ok(())
+}
+
+/// As veth: while an end runs a program, its peer sends no GSO packets. Each would reach the
+/// program as one multi-buffer frame, of which a program without `xdp.frags` sees only the
+/// first page, and which `XDP_TX` would send back as one 64 KB frame.
+pub(crate) fn fix_features(dev: &Device<Rveth>, features: Features, rtnl: &Rtnl) -> Features {
+    let rcu = rcu::Guard::new();
+    let peer_runs_xdp = dev
+        .private()
+        .peer
+        .get_rtnl(rtnl)
+        .is_some_and(|peer| peer.private().rxqs.iter().any(|q| q.queue().has_xdp(&rcu)));
+    if peer_runs_xdp {
+        features.without(Features::GSO_SOFTWARE)
+    } else {
+        features
+    }
 }
 
 /// Frames redirected into `dev` leave through it: they go to one of the peer's receive
