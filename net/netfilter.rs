@@ -169,7 +169,8 @@ impl<'net, H: NetHookHandler> NetHook<'net, H> {
         // SAFETY: `priv_` is the registered `Self` (type invariant), alive until a grace
         // period after unregistration.
         let this = unsafe { &*priv_.cast::<Self>() };
-        // SAFETY: `skb` is valid and not changed by anyone else for the call.
+        // SAFETY: `skb` is valid, and the path running the hooks lends it to the hook alone
+        // for the call.
         let packet = unsafe { Packet::from_raw(skb) };
         // SAFETY: `state->net` is the hook's namespace, alive while packets run its hooks.
         let net = unsafe { Net::from_raw((*state).net) };
@@ -308,7 +309,8 @@ impl<T: IngressHandler> IngressHook<T> {
         // SAFETY: `priv_` is a registered `T` device with initialised private state (the
         // hook lives in it).
         let dev = unsafe { Device::<T>::from_raw(priv_.cast::<bindings::net_device>()) };
-        // SAFETY: `skb` is valid and not changed by anyone else for the call.
+        // SAFETY: `skb` is valid, and the path running the hooks lends it to the hook alone
+        // for the call.
         let packet = unsafe { Packet::from_raw(skb) };
         let rcu = rcu::Guard::new();
         T::ingress(dev, &packet, &rcu).as_raw()

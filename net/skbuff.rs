@@ -136,7 +136,8 @@ impl SkBuff {
             unsafe { core::ptr::copy_nonoverlapping(data.add(offset), buf.as_mut_ptr(), N) };
             return Some(buf);
         }
-        // SAFETY: `skb` is valid, and unchanged while `self` is borrowed.
+        // SAFETY: `skb` is valid and ours (`SkBuff` is not `Sync`: nobody else uses it
+        // while `self` is borrowed).
         unsafe { Packet::from_raw(skb) }.read(offset)
     }
 
