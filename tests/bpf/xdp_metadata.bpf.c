@@ -5,13 +5,7 @@
  * passes everything. A companion tc program (skb_hash.bpf.c) records the hash the stack
  * then sees, to compare.
  */
-#include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/udp.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
+#include "udp_port.h"
 
 /* include/net/xdp.h (not uapi); the kfuncs' prototypes are checked against vmlinux BTF. */
 enum xdp_rss_hash_type {
@@ -39,13 +33,6 @@ enum slot {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -62,24 +49,15 @@ static __always_inline void put(__u32 slot, __u64 value)
 SEC("xdp")
 int xdp_metadata(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
 	enum xdp_rss_hash_type rss_type = 0;
 	__u16 tci = 0;
 	__be16 proto = 0;
 	__u64 ts = 0;
-	__u32 hash = 0, key = 0, *port;
+	__u32 hash = 0, key;
 	__u64 *seen;
 	int ret;
 
-	if ((void *)(udp + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) ||
-	    ip->ihl != 5 || ip->protocol != IPPROTO_UDP)
-		return XDP_PASS;
-	port = bpf_map_lookup_elem(&config, &key);
-	if (!port || bpf_ntohs(udp->dest) != *port)
+	if (!is_watched_udp((void *)(long)ctx->data, (void *)(long)ctx->data_end))
 		return XDP_PASS;
 
 	ret = bpf_xdp_metadata_rx_hash(ctx, &hash, &rss_type);

@@ -79,7 +79,7 @@ pub(crate) fn setup(
 
 /// As veth: while an end runs a program, its peer sends no GSO packets. Each would reach the
 /// program as one multi-buffer frame, of which a program without `xdp.frags` sees only the
-/// first page, and which `XDP_TX` would send back as one 64 KB frame.
+/// first page.
 pub(crate) fn fix_features(dev: &Device<Rveth>, features: Features, rtnl: &Rtnl) -> Features {
     let rcu = rcu::Guard::new();
     let peer_runs_xdp = dev
