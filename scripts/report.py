@@ -37,35 +37,51 @@ CORE_WARN_ON_FAILED_ALLOCATION = re.compile(
     r"WARNING: CPU: \d+ PID: (\d+) at net/core/dev\.c:\d+ __dev_change_net_namespace\+")
 REPORT_START = re.compile(r"WARNING:|BUG:|Oops|general protection fault|kernel BUG")
 REPORT_END = re.compile(r"---\[ end trace [0-9a-f]+ \]---")
+# The kernel's own message on a failed allocation (warn_alloc), a stack dump whose user
+# frame prints a "RIP: " line: what an injected fault is meant to cause, no bug. Only a
+# sweep that injected the fault may excuse it, as the WARN_ON above. Its task is named on
+# the dump's next line; the dump ends with the call trace.
+ALLOC_FAILURE = re.compile(r"\S+: (page allocation failure: order:\d+|vmalloc error: size \d+)")
+DUMP_TASK = re.compile(r"CPU: \d+ UID: \d+ PID: (\d+) ")
+DUMP_END = re.compile(r"</TASK>")
 # A WARNING block is shorter than this; a lost end line must not excuse what follows.
 REPORT_MAX_LINES = 120
 # Written by the fault sweeps (tests/lib/faults.py): the kernel log lines, as dmesg prints
-# them, of the core WARN_ONs they caused by an injected fault.
+# them, of the core WARN_ONs and allocation-failure dumps they caused by an injected fault.
 EXCUSED = "excused-kernel-reports.txt"
 
 
 class CoreWarnings:
     """Sorts a kernel log, fed in pieces as it grows, into report lines outside and inside
-    core WARN_ONs on a failed allocation (CORE_WARN_ON_FAILED_ALLOCATION, from its WARNING
-    line to its end), the latter with the pid of the task that took the WARN_ON."""
+    the blocks an injected fault may cause: core WARN_ONs on a failed allocation
+    (CORE_WARN_ON_FAILED_ALLOCATION, from its WARNING line to its end) and allocation-failure
+    dumps (ALLOC_FAILURE, to the end of the call trace); the latter with the pid of the task
+    that took them (None when the dump did not name it: never excused)."""
 
     def __init__(self):
-        self.left, self.pid = 0, None
+        self.left, self.pid, self.end, self.task_next = 0, None, REPORT_END, False
 
     def feed(self, lines):
         """(reports, [(pid, line)]) of `lines`, the block state carried over from before."""
         reports, core = [], []
         for line in lines:
+            if self.task_next:
+                m = DUMP_TASK.search(line)
+                self.pid, self.task_next = (int(m.group(1)) if m else None), False
             if REPORT_START.search(line):
                 m = CORE_WARN_ON_FAILED_ALLOCATION.search(line)
                 self.left, self.pid = (REPORT_MAX_LINES, int(m.group(1))) if m else (0, None)
+                self.end = REPORT_END
+            elif ALLOC_FAILURE.search(line):
+                self.left, self.pid, self.end, self.task_next = \
+                    REPORT_MAX_LINES, None, DUMP_END, True
             if is_kernel_report(line):
                 if self.left:
                     core.append((self.pid, line))
                 else:
                     reports.append(line)
             if self.left:
-                self.left = 0 if REPORT_END.search(line) else self.left - 1
+                self.left = 0 if self.end.search(line) else self.left - 1
         return reports, core
 
 
@@ -154,12 +170,12 @@ def run_checks(res: Path, t: Tally):
     if not log.exists():
         log = res / "console.log"
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-    # A sweep's word alone excuses nothing: the line must also be in a core WARN_ON block here.
+    # A sweep's word alone excuses nothing: the line must also be in an excusable block here.
     excused = set(excused_lines(res)) & {l.strip() for l in split_core_warnings(lines)[1]}
     hits = [i for i, l in enumerate(lines) if is_kernel_report(l) and l.strip() not in excused]
     if excused:
-        print(f"kernel log: {len(excused)} report line(s) excused, core WARN_ONs an injected "
-              f"fault caused ({res / EXCUSED})")
+        print(f"kernel log: {len(excused)} report line(s) excused, core WARN_ONs and "
+              f"allocation-failure dumps an injected fault caused ({res / EXCUSED})")
     detail = ""
     if hits:
         first = hits[0]

@@ -32,7 +32,7 @@ follow=$!
 set +e
 # shellcheck disable=SC2086
 RVETH_VM_VERBOSE=1 "$here/vm.sh" "$kdir" "$res" \
-  "env RVETH_BPF_DIR=$bpf_dir RVETH_STRESS_SCALE=${RVETH_STRESS_SCALE:-1} RVETH_PYTEST_TIMEOUT=${RVETH_PYTEST_TIMEOUT:-3000} RVETH_PYTEST_WORKERS=${RVETH_PYTEST_WORKERS:-4} bash $here/guest/test.sh $res $ko ${T:-}" \
+  "env RVETH_BPF_DIR=$bpf_dir RVETH_STRESS_SCALE=${RVETH_STRESS_SCALE:-1} RVETH_PYTEST_TIMEOUT=${RVETH_PYTEST_TIMEOUT:-3000} RVETH_PYTEST_WORKERS=${RVETH_PYTEST_WORKERS:-4} RVETH_FAULT_STRIDE=${RVETH_FAULT_STRIDE:-} bash $here/guest/test.sh $res $ko ${T:-}" \
   > "$res/console.log" 2>&1
 vm_rc=$?
 set -e

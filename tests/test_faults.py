@@ -33,8 +33,9 @@ from lib.reliability import SCALE, log
 pytestmark = pytest.mark.skipif(not available(), reason="kernel without fail-nth/failslab")
 
 # make test: every 11th fault point (a pair creation has ~140; under TCG + KASAN an
-# attempt with its checks takes 2-20 s, depending on the host's load).
-STRIDE = 1 if SCALE > 1 else 11
+# attempt with its checks takes 2-20 s, depending on the host's load). RVETH_FAULT_STRIDE
+# overrides it (a quick look at the make stress sweeps).
+STRIDE = int(os.environ.get("RVETH_FAULT_STRIDE") or (1 if SCALE > 1 else 11))
 stress_only = pytest.mark.skipif(SCALE <= 1, reason="make stress only (RVETH_STRESS_SCALE > 1)")
 # ENOBUFS may mean the request was done but its ack could not be allocated.
 ACK_LOST = errno.ENOBUFS
@@ -468,7 +469,7 @@ def test_module_load(fault_settings, netns):
     try:
         with KunitOff():
             run_sweep(Sweep("module load", lambda nth, n: syscall_attempt(
-                nth, n, lambda: finit_module(fd)), check, undo, normal))
+                nth, n, lambda: finit_module(fd)), check, undo, normal, STRIDE))
     finally:
         os.close(fd)
         load_module()
@@ -509,7 +510,7 @@ def test_module_unload(fault_settings, netns):
         with KunitOff():
             setup()
             run_sweep(Sweep("module unload", lambda nth, n: syscall_attempt(
-                nth, n, lambda: delete_module("rveth")), check, setup, normal))
+                nth, n, lambda: delete_module("rveth")), check, setup, normal, STRIDE))
     finally:
         os.close(fd)
         load_module()
@@ -555,7 +556,7 @@ def test_namespace_create(fault_settings):
             return problems
 
         try:
-            sweep = Sweep("namespace create", attempt, check, lambda: None, None)
+            sweep = Sweep("namespace create", attempt, check, lambda: None, None, STRIDE)
             out["sweep"] = sweep.run(nth)
         finally:
             nth.close()

@@ -176,3 +176,36 @@ def test_core_block_fed_in_pieces_keeps_its_pid():
     first, second = cw.feed(lines[:2]), cw.feed(lines[2:] + [LATER_WARN.strip()])
     assert first == ([], [(165, lines[1])])
     assert second == ([LATER_WARN.strip()], [(165, lines[2]), (165, lines[3])])
+
+
+ALLOC_DUMP = """[  131.972715] python3: vmalloc error: size 3801048, vm_struct allocation failed, mode:0xcc0(GFP_KERNEL), nodemask=(null)
+[  131.974416] CPU: 1 UID: 0 PID: 1025 Comm: python3 Tainted: G           O     N 6.12.118 #1
+[  131.975055] Call Trace:
+[  131.976441]  __x64_sys_finit_module+0x35f/0x590
+[  131.976674] RIP: 0033:0x7f209ebb0829
+[  131.978952]  </TASK>
+"""
+
+
+def test_allocation_failure_dump_a_sweep_caused_is_excused(tmp_path):
+    """warn_alloc's dump of a failed vmalloc carries a user "RIP: " line: no bug when an
+    injected fault caused it; red when no sweep did."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    res = excuse(make_results(tmp_path / "a", dmesg=ALLOC_DUMP), ALLOC_DUMP)
+    assert report(res)[0] == 0
+    assert report(make_results(tmp_path / "b", dmesg=ALLOC_DUMP))[0] == 1
+
+
+def test_allocation_failure_dump_names_its_task_and_ends_with_the_trace():
+    sys.path.insert(0, str(REPORT.parent))
+    import report  # noqa: E402
+
+    lines = ALLOC_DUMP.splitlines()
+    cw = report.CoreWarnings()
+    assert cw.feed(lines[:1]) == ([], [])
+    assert cw.feed(lines[1:] + [LATER_WARN.strip(), "[  140.0] RIP: 0033:0x1"]) == \
+        ([LATER_WARN.strip(), "[  140.0] RIP: 0033:0x1"], [(1025, lines[4])])
+    # A dump whose task line is missing names nobody: no sweep can excuse it.
+    unnamed = report.CoreWarnings().feed([lines[0], lines[4]])
+    assert unnamed == ([], [(None, lines[4])])

@@ -395,8 +395,8 @@ class Sweep:
         self.succeeded_under_fault = 0
         self.problems = []
         self.reports = []
-        # Fault points where the core kernel WARNed on the injected failure (report.py's
-        # CORE_WARN_ON_FAILED_ALLOCATION): recorded and excused, not problems of rveth.
+        # Fault points where the core kernel WARNed or dumped the stack on the injected
+        # failure (report.py's CoreWarnings): recorded and excused, not problems of rveth.
         self.core_warnings = []
         self.seconds = 0.0
 
@@ -484,7 +484,8 @@ class Sweep:
         s = self.summary()
         log(f"faults: {self.name}: {s['fault_points']} fault points (stride {self.stride}), "
             f"errnos {s['errnos']}, {s['succeeded_under_fault']} succeeded anyway, "
-            f"{len(self.problems)} problems, core WARN_ONs at {self.core_warnings or 'none'}, "
+            f"{len(self.problems)} problems, core WARN_ONs/allocation dumps at "
+            f"{self.core_warnings or 'none'}, "
             f"{s['seconds']} s")
         res = os.environ.get("RVETH_RESULTS")
         if res:
