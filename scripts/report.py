@@ -91,6 +91,12 @@ def split_core_warnings(lines):
     return reports, [line for _, line in core]
 
 
+def excused_in(lines, excused):
+    """The report lines of a kernel log (as dmesg prints it) that a sweep listed in EXCUSED
+    and that are in an excusable block here: a sweep's word alone excuses nothing."""
+    return set(excused) & {line.strip() for line in split_core_warnings(lines)[1]}
+
+
 def dmesg_line(usec, msg):
     """A /dev/kmsg record as dmesg(1) and the console print it."""
     return f"[{usec // 1000000:5d}.{usec % 1000000:06d}] {msg}"
@@ -170,8 +176,7 @@ def run_checks(res: Path, t: Tally):
     if not log.exists():
         log = res / "console.log"
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-    # A sweep's word alone excuses nothing: the line must also be in an excusable block here.
-    excused = set(excused_lines(res)) & {l.strip() for l in split_core_warnings(lines)[1]}
+    excused = excused_in(lines, excused_lines(res))
     hits = [i for i, l in enumerate(lines) if is_kernel_report(l) and l.strip() not in excused]
     if excused:
         print(f"kernel log: {len(excused)} report line(s) excused, core WARN_ONs and "
