@@ -278,7 +278,9 @@ impl QueueXdp {
         let Some(pool) = NonNull::new(pool) else {
             return Err(ENOMEM);
         };
-        let this = KBox::new(
+        // On failure the value is dropped, and its `Drop` destroys the pool (and only the pool:
+        // `info` is not registered yet).
+        let mut this = KBox::new(
             Self {
                 // SAFETY: all-zero is the `xdp_rxq_info` state before registration.
                 info: Opaque::new(unsafe { core::mem::zeroed() }),
@@ -287,15 +289,7 @@ impl QueueXdp {
                 prog,
             },
             GFP_KERNEL,
-        );
-        let mut this = match this {
-            Ok(this) => this,
-            Err(e) => {
-                // SAFETY: the pool was created above and nothing uses it.
-                unsafe { bindings::rnet_page_pool_destroy(pool.as_ptr()) };
-                return Err(e.into());
-            }
-        };
+        )?;
         // SAFETY: `info` is zeroed and stays at this address (boxed) until drop; `dev` is
         // valid; under RTNL as registration expects.
         to_result(unsafe {
