@@ -11,7 +11,7 @@
 # KDIR=<built Rust-enabled kernel tree> builds against another tree.
 
 FLAVOUR ?= test
-export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS DEVICES PERF KO KO_B MEM_PAIRS GROWTH BIG_ROUNDS
+export FLAVOUR KDIR T ROUNDS DURATION PAIRS WORKLOADS DEVICES PERF TCGPROF KO KO_B MEM_PAIRS GROWTH BIG_ROUNDS
 
 .PHONY: all module kernel test stress run bench check clean bootstrap plugin
 

@@ -13,6 +13,8 @@
 #   WORKLOADS=xdp DEVICES=rveth,veth,veth-gro make bench   # XDP_DROP/TX/REDIRECT pps (xdp_drop,xdp_tx,xdp_redirect)
 #   DEVICES=rveth,veth PERF=1 make bench           # fewer devices; perf cpu-clock profiles
 #   KO=a.ko KO_B=b.ko make bench                   # two driver builds, as rveth and rveth-b
+#   TCGPROF=1 WORKLOADS=xdp DEVICES=rveth,veth make bench   # kernel instructions per packet,
+#                                                  # per function, in each XDP window (tcgprof.md)
 #   PIN=0 make bench                               # clients/servers not pinned to CPU 0/1
 #   FRESH=0 make bench                             # one pair per device for the whole run
 set -euo pipefail
@@ -35,6 +37,16 @@ case ",$workloads," in
 esac
 res="$top/results/bench-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$res"
+guest_env="RVETH_BPF_DIR=$bpf_dir"
+if [ "${TCGPROF:-0}" = 1 ]; then
+  # The instruction-counting plugin (scripts/tcgprof/tcgprof.c), driven by the guest through
+  # a control file in the shared results directory.
+  mkdir -p "$top/build"
+  gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -o "$top/build/tcgprof.so" \
+    "$here/tcgprof/tcgprof.c" -lpthread
+  export RVETH_VM_QEMU_OPTS="-plugin $top/build/tcgprof.so,ctl=$res/tcgprof.ctl"
+  guest_env="$guest_env RVETH_TCGPROF=$res/tcgprof.ctl"
+fi
 {
   echo "host: $(uname -srm), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
   echo "host load before boot: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -51,10 +63,14 @@ trap 'kill $sampler 2>/dev/null || true' EXIT
 set +e
 # Single-threaded TCG, as every earlier run: ratios from one setting stay comparable.
 RVETH_VM_TCG=${RVETH_VM_TCG:-single} "$here/vm.sh" "$kdir" "$res" \
-  "env RVETH_BPF_DIR=$bpf_dir $RVETH_VENV/bin/python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
+  "env $guest_env $RVETH_VENV/bin/python3 -u $here/guest/bench.py --out $res --ko $ko --kdir $kdir --rounds $rounds --duration $duration --pairs $pairs --workloads $workloads --devices $devices $extra 2>&1 | tee $res/progress.log"
 vm_rc=$?
 set -e
 echo "[bench] guest exited with $vm_rc after $(( $(date +%s) - start )) s" >&2
 [ -f "$res/raw.json" ] || { echo "[bench] no results in $res" >&2; exit 1; }
 # Not exec: the EXIT trap must stop the load sampler (an exec'd report left it running).
+if [ "${TCGPROF:-0}" = 1 ]; then
+  python3 "$here/tcgprof/report.py" "$res" > "$res/tcgprof.md" || true
+  echo "[bench] instruction profile: $res/tcgprof.md" >&2
+fi
 python3 "$here/bench_report.py" "$res"

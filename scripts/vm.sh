@@ -7,6 +7,7 @@
 # hit an int3 text-patching race about 1 boot in 6: that config patches static keys at run
 # time (JUMP_LABEL), ours has no JUMP_LABEL. RVETH_VM_TCG=single is one host thread for all
 # vCPUs (make bench keeps it, so its ratios compare with earlier runs).
+# RVETH_VM_QEMU_OPTS: more QEMU options (make bench TCGPROF=1 loads its plugin with them).
 # The guest sees the host's root read-only; RWDIR is shared read-write for results.
 # no5lvl: QEMU's CPU offers LA57, and 6.12 derives pgtable_l5_enabled() from the boot CPU's
 # feature bits, which identify_cpu() zeroes for a moment; a timer interrupt in that window
@@ -26,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd); top=$(dirname "$here")
 kdir=$1; rw=$2; shift 2
 rootflags=rootflags=version=9p2000.L,trans=virtio,access=any,msize=524288,cache=loose
 args=(--run "$kdir" --disable-kvm --cpus "${RVETH_VM_CPUS:-2}" --memory "${RVETH_VM_MEM:-2G}"
-      --qemu-opts="-accel tcg,thread=${RVETH_VM_TCG:-multi}" --append "no5lvl no_timer_check root=/dev/root $rootflags ${RVETH_VM_APPEND:-}"
+      --qemu-opts="-accel tcg,thread=${RVETH_VM_TCG:-multi} ${RVETH_VM_QEMU_OPTS:-}" --append "no5lvl no_timer_check root=/dev/root $rootflags ${RVETH_VM_APPEND:-}"
       --rwdir "$rw" --cwd "$top")
 [ "${RVETH_VM_VERBOSE:-0}" = 1 ] && args+=(-v)
 # A plugin installed elsewhere (RVETH_IP_LIB_DIR, see plugin.sh) is where the guest's ip looks.

@@ -375,7 +375,7 @@ def run_xdp(args, dev, w):
             make_pair(dev, "rdx", "rdy", ns_b(dev), XR_NS, XR_NET)
             target = (ns_b(dev), "rdx", XR_NS, "rdy")
         return xdp_bench.run(w, ns_a(dev), f"bx{k}", ns_b(dev), f"by{k}", server_ip(dev),
-                             args.duration, lambda m: log(f"{dev}: {m}"), target)
+                             args.duration, lambda m: log(f"{dev}: {m}"), target, f"{w}-{dev}")
     except subprocess.CalledProcessError as e:
         log(f"{dev}: {w}: second pair not made: {e.stderr.strip()[-300:]}")
         return None, {}

@@ -28,6 +28,7 @@ import subprocess
 import threading
 import time
 
+import tcgprof  # scripts/guest/tcgprof.py
 from lib import ethtool, namespaces
 
 WORKLOADS = ("xdp_drop", "xdp_tx", "xdp_redirect")
@@ -190,9 +191,10 @@ class Pktgen:
             pass
 
 
-def run(workload, a, x, b, y, dst_ip, dur, log, target=None):
+def run(workload, a, x, b, y, dst_ip, dur, log, target=None, prof_name=None):
     """One run of `workload` on the pair x (namespace a) - y (namespace b); `target`, for
-    xdp_redirect: (namespace b, near end, far namespace, far end) of the second pair.
+    xdp_redirect: (namespace b, near end, far namespace, far end) of the second pair. With
+    make bench TCGPROF=1 the timed window is profiled as `prof_name` (scripts/guest/tcgprof.py).
     Returns (kpps counted at the last end or None, extras for raw.json); never raises."""
     if workload == "xdp_drop":
         last = (b, y)
@@ -229,9 +231,12 @@ def run(workload, a, x, b, y, dst_ip, dur, log, target=None):
             return (t, counter(*last, "xdp_drops"), counter(b, y, PROG_COUNTER[workload]),
                     pg.sent())
 
+        tcgprof.reset()
         t0, c0, p0, s0 = snapshot()
         time.sleep(dur)
         t1, c1, p1, s1 = snapshot()
+        if prof_name and c0 is not None and c1 is not None:
+            tcgprof.dump(prof_name, c1 - c0)
         v = kpps(c0, c1, t0, t1)
         extras = {"sent_kpps": kpps(s0, s1, t0, t1), "prog_kpps": kpps(p0, p1, t0, t1),
                   "window_s": round(t1 - t0, 3)}

@@ -1,0 +1,53 @@
+"""Inside the guest: asks the host's instruction-counting QEMU plugin (scripts/tcgprof, make
+bench TCGPROF=1) to reset its counts and to dump them, through its control file in the shared
+results directory. Without RVETH_TCGPROF every call does nothing."""
+import os
+import shutil
+import time
+
+CTL = os.environ.get("RVETH_TCGPROF")
+ACK_TIMEOUT_S = 20
+_seq = 0
+_dumps = {}
+
+
+def _ask(cmd):
+    """Writes `cmd` with a new sequence number and waits for the plugin to acknowledge it."""
+    global _seq
+    _seq += 1
+    tmp = CTL + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{_seq} {cmd}\n")
+    os.rename(tmp, CTL)
+    deadline = time.monotonic() + ACK_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            with open(CTL + ".ack") as f:
+                if f.read().strip() == str(_seq):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"tcgprof: the plugin did not acknowledge {cmd!r}")
+
+
+def reset():
+    """Counts from zero from now on."""
+    if CTL:
+        _ask("reset")
+
+
+def dump(name, packets):
+    """Writes what was counted since the reset to tcgprof-NAME-rK.txt (K: the Kth dump of
+    NAME), with the `packets` the
+    window carried (.pkts) and the symbols as they are now (kallsyms.txt, the
+    latest: modules loaded since are in it, and none is reloaded during a run)."""
+    if not CTL:
+        return
+    out = os.path.dirname(CTL)
+    _dumps[name] = _dumps.get(name, 0) + 1
+    name = f"{name}-r{_dumps[name]}"
+    _ask(f"dump {out}/tcgprof-{name}.txt")
+    with open(f"{out}/tcgprof-{name}.pkts", "w") as f:
+        f.write(f"{packets}\n")
+    shutil.copyfile("/proc/kallsyms", f"{out}/kallsyms.txt")

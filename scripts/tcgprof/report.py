@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Kernel instructions per packet, per function, from make bench TCGPROF=1 (scripts/tcgprof).
+
+    report.py RESULTS_DIR [TOP]
+
+Reads the dumps tcgprof-WORKLOAD-DEVICE-rK.txt ("vaddr instructions executions" per block)
+with their .pkts (packets the window carried) and kallsyms.txt, and prints, per workload, the
+instructions per packet of each device (the median over its rounds) in total and for the TOP
+(40) functions that differ most between the devices. A block is charged to the symbol it
+starts in: TCG ends blocks at calls and jumps, so a block lies within one function.
+"""
+import bisect
+import re
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+DUMP = re.compile(r"tcgprof-(?P<workload>[a-z0-9_]+)-(?P<device>.+)-r(?P<round>\d+)\.txt$")
+
+
+def symbols(path):
+    """(sorted start addresses, names) of the text symbols in a kallsyms file."""
+    syms = []
+    for line in Path(path).read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[1] in "tTwW":
+            name = parts[2] + (f" {parts[3]}" if len(parts) > 3 else "")
+            syms.append((int(parts[0], 16), name))
+    syms.sort()
+    return [a for a, _ in syms], [n for _, n in syms]
+
+
+def per_function(dump, addrs, names):
+    """Instructions per symbol in one dump."""
+    out = defaultdict(int)
+    for line in Path(dump).read_text().splitlines():
+        vaddr, insns, _ = line.split()
+        i = bisect.bisect_right(addrs, int(vaddr, 16)) - 1
+        out[names[i] if i >= 0 else "?"] += int(insns)
+    return out
+
+
+def main():
+    res = Path(sys.argv[1])
+    top = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+    addrs, names = symbols(res / "kallsyms.txt")
+    # workload -> device -> [per-packet {function: instructions}]
+    runs = defaultdict(lambda: defaultdict(list))
+    for dump in sorted(res.glob("tcgprof-*.txt")):
+        m = DUMP.match(dump.name)
+        pkts_file = dump.with_suffix(".pkts")
+        if not m or not pkts_file.exists():
+            continue
+        packets = int(pkts_file.read_text().split()[0])
+        if packets <= 0:
+            continue
+        funcs = per_function(dump, addrs, names)
+        runs[m["workload"]][m["device"]].append({f: n / packets for f, n in funcs.items()})
+    print("# Kernel instructions per packet (make bench TCGPROF=1)\n")
+    print("Counted by scripts/tcgprof over each timed window, divided by the packets counted at "
+          "the last end; medians over rounds. Includes everything the kernel ran in the window "
+          "(both vCPUs, the idle loop's few instructions, the bench's own counter reads).\n")
+    for workload, devices in sorted(runs.items()):
+        devs = sorted(devices)
+        med = {d: defaultdict(float) for d in devs}
+        for d in devs:
+            funcs = {f for r in devices[d] for f in r}
+            for f in funcs:
+                med[d][f] = statistics.median(r.get(f, 0.0) for r in devices[d])
+        print(f"## {workload}\n")
+        print("| function | " + " | ".join(f"{d} ({len(devices[d])} rounds)" for d in devs) + " |")
+        print("| --- |" + " --- |" * len(devs))
+        print("| **total** | " + " | ".join(f"**{sum(med[d].values()):.0f}**" for d in devs) + " |")
+        funcs = {f for d in devs for f in med[d]}
+        spread = sorted(funcs, key=lambda f: -(max(med[d][f] for d in devs)
+                                               - (min(med[d][f] for d in devs) if len(devs) > 1 else 0)))
+        for f in spread[:top]:
+            print(f"| `{f}` | " + " | ".join(f"{med[d][f]:.1f}" for d in devs) + " |")
+        print()
+
+
+if __name__ == "__main__":
+    main()

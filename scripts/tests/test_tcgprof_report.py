@@ -1,0 +1,46 @@
+"""Host-side checks of the instruction-profile report (scripts/tcgprof/report.py)."""
+import subprocess
+import sys
+from pathlib import Path
+
+REPORT = Path(__file__).resolve().parent.parent / "tcgprof" / "report.py"
+
+KALLSYMS = """ffffffff81000000 T first_func
+ffffffff81000100 t second_func
+ffffffff81000200 D some_data
+ffffffffc0000000 t mod_func\t[rveth]
+"""
+
+
+def run(res):
+    return subprocess.run([sys.executable, str(REPORT), str(res)], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def write_dump(res, name, blocks, packets):
+    (res / f"tcgprof-{name}.txt").write_text("".join(f"{a:x} {n} 1\n" for a, n in blocks))
+    (res / f"tcgprof-{name}.pkts").write_text(f"{packets}\n")
+
+
+def test_blocks_are_charged_to_their_symbol_per_packet(tmp_path):
+    (tmp_path / "kallsyms.txt").write_text(KALLSYMS)
+    # Two blocks in first_func, one in second_func, one in a module function.
+    write_dump(tmp_path, "xdp_drop-rveth-r1",
+               [(0xffffffff81000000, 300), (0xffffffff81000080, 100),
+                (0xffffffff81000110, 50), (0xffffffffc0000010, 10)], 10)
+    out = run(tmp_path)
+    assert "| **total** | **46** |" in out
+    assert "| `first_func` | 40.0 |" in out
+    assert "| `second_func` | 5.0 |" in out
+    assert "| `mod_func [rveth]` | 1.0 |" in out
+
+
+def test_devices_side_by_side_with_the_median_of_rounds(tmp_path):
+    (tmp_path / "kallsyms.txt").write_text(KALLSYMS)
+    for rnd, n in ((1, 100), (2, 300), (3, 200)):
+        write_dump(tmp_path, f"xdp_tx-rveth-r{rnd}", [(0xffffffff81000000, n)], 1)
+    write_dump(tmp_path, "xdp_tx-veth-r1", [(0xffffffff81000100, 70)], 1)
+    out = run(tmp_path)
+    assert "| function | rveth (3 rounds) | veth (1 rounds) |" in out
+    assert "| `first_func` | 200.0 | 0.0 |" in out
+    assert "| `second_func` | 0.0 | 70.0 |" in out
