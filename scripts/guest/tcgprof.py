@@ -2,7 +2,6 @@
 bench TCGPROF=1) to reset its counts and to dump them, through its control file in the shared
 results directory. Without RVETH_TCGPROF every call does nothing."""
 import os
-import shutil
 import time
 
 CTL = os.environ.get("RVETH_TCGPROF")
@@ -40,8 +39,8 @@ def reset():
 def dump(name, packets):
     """Writes what was counted since the reset to tcgprof-NAME-rK.txt (K: the Kth dump of
     NAME), with the `packets` the
-    window carried (.pkts) and the symbols as they are now (kallsyms.txt, the
-    latest: modules loaded since are in it, and none is reloaded during a run)."""
+    window carried (.pkts), the modules' symbols as they are now (.modsyms) and, once, the
+    core's (kallsyms.txt)."""
     if not CTL:
         return
     out = os.path.dirname(CTL)
@@ -50,4 +49,12 @@ def dump(name, packets):
     _ask(f"dump {out}/tcgprof-{name}.txt")
     with open(f"{out}/tcgprof-{name}.pkts", "w") as f:
         f.write(f"{packets}\n")
-    shutil.copyfile("/proc/kallsyms", f"{out}/kallsyms.txt")
+    # Modules come and go between runs (rveth and rveth-b are loaded in turn): their
+    # symbols go with each dump; the core's do not move.
+    with open("/proc/kallsyms") as f:
+        syms = f.read()
+    with open(f"{out}/tcgprof-{name}.modsyms", "w") as f:
+        f.writelines(line + "\n" for line in syms.splitlines() if line.endswith("]"))
+    if not os.path.exists(f"{out}/kallsyms.txt"):
+        with open(f"{out}/kallsyms.txt", "w") as f:
+            f.write(syms)

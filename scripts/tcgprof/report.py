@@ -4,7 +4,8 @@
     report.py RESULTS_DIR [TOP]
 
 Reads the dumps tcgprof-WORKLOAD-DEVICE-rK.txt ("vaddr instructions executions" per block)
-with their .pkts (packets the window carried) and kallsyms.txt, and prints, per workload, the
+with their .pkts (packets the window carried), .modsyms (module symbols at the dump) and
+kallsyms.txt (the core's), and prints, per workload, the
 instructions per packet of each device (the median over its rounds) in total and for the TOP
 (40) functions that differ most between the devices. A block is charged to the symbol it
 starts in: TCG ends blocks at calls and jumps, so a block lies within one function.
@@ -19,14 +20,23 @@ from pathlib import Path
 DUMP = re.compile(r"tcgprof-(?P<workload>[a-z0-9_]+)-(?P<device>.+)-r(?P<round>\d+)\.txt$")
 
 
-def symbols(path):
-    """(sorted start addresses, names) of the text symbols in a kallsyms file."""
+def text_symbols(path, modules):
+    """(address, name) of the text symbols in a kallsyms file: of modules (lines ending in
+    "[module]") or of the core."""
     syms = []
     for line in Path(path).read_text().splitlines():
         parts = line.split()
-        if len(parts) >= 3 and parts[1] in "tTwW":
+        if len(parts) >= 3 and parts[1] in "tTwW" and (len(parts) > 3) == modules:
             name = parts[2] + (f" {parts[3]}" if len(parts) > 3 else "")
             syms.append((int(parts[0], 16), name))
+    return syms
+
+
+def symbols(core, modsyms):
+    """(sorted start addresses, names): the core's symbols with the modules' of one dump
+    (modules are loaded and unloaded during a run; without .modsyms, kallsyms' own)."""
+    syms = text_symbols(core, False)
+    syms += text_symbols(modsyms if modsyms.exists() else core, True)
     syms.sort()
     return [a for a, _ in syms], [n for _, n in syms]
 
@@ -44,7 +54,6 @@ def per_function(dump, addrs, names):
 def main():
     res = Path(sys.argv[1])
     top = int(sys.argv[2]) if len(sys.argv) > 2 else 40
-    addrs, names = symbols(res / "kallsyms.txt")
     # workload -> device -> [per-packet {function: instructions}]
     runs = defaultdict(lambda: defaultdict(list))
     for dump in sorted(res.glob("tcgprof-*.txt")):
@@ -55,6 +64,7 @@ def main():
         packets = int(pkts_file.read_text().split()[0])
         if packets <= 0:
             continue
+        addrs, names = symbols(res / "kallsyms.txt", dump.with_suffix(".modsyms"))
         funcs = per_function(dump, addrs, names)
         runs[m["workload"]][m["device"]].append({f: n / packets for f, n in funcs.items()})
     print("# Kernel instructions per packet (make bench TCGPROF=1)\n")

@@ -44,3 +44,16 @@ def test_devices_side_by_side_with_the_median_of_rounds(tmp_path):
     assert "| function | rveth (3 rounds) | veth (1 rounds) |" in out
     assert "| `first_func` | 200.0 | 0.0 |" in out
     assert "| `second_func` | 0.0 | 70.0 |" in out
+
+
+def test_module_symbols_are_those_of_each_dump(tmp_path):
+    (tmp_path / "kallsyms.txt").write_text(KALLSYMS)
+    # The module was reloaded at another address for the second dump.
+    write_dump(tmp_path, "xdp_drop-rveth-r1", [(0xffffffffc0000010, 10)], 1)
+    (tmp_path / "tcgprof-xdp_drop-rveth-r1.modsyms").write_text(
+        "ffffffffc0000000 t old_func\t[rveth]\n")
+    write_dump(tmp_path, "xdp_drop-rveth-r2", [(0xffffffffc1000010, 30)], 1)
+    (tmp_path / "tcgprof-xdp_drop-rveth-r2.modsyms").write_text(
+        "ffffffffc1000000 t old_func\t[rveth]\n")
+    out = run(tmp_path)
+    assert "| `old_func [rveth]` | 20.0 |" in out
