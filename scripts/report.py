@@ -176,6 +176,13 @@ def run_checks(res: Path, t: Tally):
     if not log.exists():
         log = res / "console.log"
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    if log.name == "dmesg.txt":
+        # The printk buffer is a ring: once it wraps, the start of the run (and any report in
+        # it) is gone, so a log that no longer begins at boot cannot pass.
+        first = lines[0] if lines else ""
+        t.add("run: kernel log kept from boot", first.startswith("[    0.000000]"),
+              detail=f"dmesg.txt begins at {first[:40]!r}: the printk buffer wrapped "
+                     "(raise log_buf_len in scripts/vm.sh)")
     excused = excused_in(lines, excused_lines(res))
     hits = [i for i, l in enumerate(lines) if is_kernel_report(l) and l.strip() not in excused]
     if excused:

@@ -25,8 +25,12 @@ JUNIT_EMPTY = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite na
 </testsuite></testsuites>"""
 
 
+# The first line of a kernel log that still holds the whole boot.
+BOOT = "[    0.000000] Linux version 6.12.118\n"
+
+
 def make_results(tmp_path, ktap=KTAP_OK, junit=JUNIT_OK, junit_exclusive=JUNIT_EMPTY,
-                 dmesg="[    1.0] all fine\n", kmemleak="", complete=True):
+                 dmesg="[    1.0] all fine\n", kmemleak="", complete=True, from_boot=True):
     (tmp_path / "kunit").mkdir()
     if ktap is not None:
         (tmp_path / "kunit" / "s.ktap").write_text(ktap)
@@ -34,7 +38,7 @@ def make_results(tmp_path, ktap=KTAP_OK, junit=JUNIT_OK, junit_exclusive=JUNIT_E
         (tmp_path / "pytest.xml").write_text(junit)
     if junit_exclusive is not None:
         (tmp_path / "pytest-exclusive.xml").write_text(junit_exclusive)
-    (tmp_path / "dmesg.txt").write_text(dmesg)
+    (tmp_path / "dmesg.txt").write_text((BOOT if from_boot else "") + dmesg)
     (tmp_path / "kmemleak.txt").write_text(kmemleak)
     if complete:
         (tmp_path / "complete").write_text("")
@@ -49,7 +53,7 @@ def report(path):
 def test_clean_run_is_green(tmp_path):
     rc, last = report(make_results(tmp_path))
     assert rc == 0
-    assert last == "9 passed, 0 failed, 1 skipped"
+    assert last == "10 passed, 0 failed, 1 skipped"
 
 
 def test_failing_kunit_case_is_red(tmp_path):
@@ -209,3 +213,15 @@ def test_allocation_failure_dump_names_its_task_and_ends_with_the_trace():
     # A dump whose task line is missing names nobody: no sweep can excuse it.
     unnamed = report.CoreWarnings().feed([lines[0], lines[4]])
     assert unnamed == ([], [(None, lines[4])])
+
+
+def test_a_wrapped_kernel_log_fails_the_run(tmp_path):
+    """A log whose start was overwritten (the printk buffer wrapped) may have lost reports."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert report(make_results(tmp_path / "a"))[0] == 0
+    p = subprocess.run([sys.executable, str(REPORT), str(make_results(tmp_path / "b",
+                                                                     from_boot=False))],
+                       capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "FAIL run: kernel log kept from boot" in p.stdout and "wrapped" in p.stdout
