@@ -10,6 +10,7 @@
 
 use super::{bindings, device::NetDevice, rcu, rtnl::Rtnl, skbuff::SkBuff};
 use core::{
+    cell::UnsafeCell,
     mem::ManuallyDrop,
     sync::atomic::{fence, AtomicBool, AtomicU32, Ordering},
 };
@@ -17,10 +18,15 @@ use kernel::{ffi, init::PinInit, prelude::*, types::Opaque};
 
 /// A receive queue's polling logic.
 pub trait NapiPoll: Sized + Send + Sync {
+    /// State that only the poll uses (batches, bulk queues, scratch buffers): each poll gets
+    /// it as `&mut`, without a lock, because the core never runs two polls of one context at
+    /// once.
+    type Local: Send;
+
     /// Delivers at most `budget` packets through `napi`, returning how many it delivered.
     /// Returning less than `budget` means the queue is drained: the abstraction then completes
     /// NAPI and calls [`NapiPoll::has_work`] to close the race with a concurrent producer.
-    fn poll(&self, napi: &Poll<'_>, budget: u32) -> u32;
+    fn poll(&self, local: &mut Self::Local, napi: &Poll<'_>, budget: u32) -> u32;
 
     /// Whether packets arrived since the last poll drained the queue.
     fn has_work(&self) -> bool;
@@ -35,6 +41,7 @@ pub trait NapiPoll: Sized + Send + Sync {
 /// unregistered; `napi` is the first field, so the poll callback can find `queue`.
 /// `notify_masked` is only set while a poll is scheduled or running. `rx_queue`, unless
 /// [`NO_QUEUE`], is the receive queue of the device whose `napi` pointer is this context.
+/// `local` is only accessed by [`Self::poll_callback`] (and dropped with the context).
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub struct NapiQueue<Q: NapiPoll> {
@@ -42,6 +49,7 @@ pub struct NapiQueue<Q: NapiPoll> {
     napi: Opaque<bindings::napi_struct>,
     #[pin]
     queue: Q,
+    local: UnsafeCell<Q::Local>,
     enabled: AtomicBool,
     unlinked: AtomicBool,
     /// A poll is scheduled or running, so a producer need not schedule one (veth's
@@ -57,15 +65,23 @@ const NO_QUEUE: u32 = u32::MAX;
 // SAFETY: the kernel synchronises `napi_struct` state with atomic bit operations.
 unsafe impl<Q: NapiPoll> Send for NapiQueue<Q> {}
 // SAFETY: shared access reaches `napi` only through kernel calls that synchronise with
-// atomic bit operations, the flags are atomic, and `Q` is `Sync`.
+// atomic bit operations, the flags are atomic, and `Q` is `Sync`. `local` is reached only by
+// the poll callback, and the core runs one poll of a context at a time, on any CPU (hence
+// `Q::Local: Send`): the caller owns `NAPI_STATE_SCHED` for the poll (softirq, threaded NAPI
+// and busy polling alike), and netpoll's polls exclude the others by `poll_owner`.
 unsafe impl<Q: NapiPoll> Sync for NapiQueue<Q> {}
 
 impl<Q: NapiPoll> NapiQueue<Q> {
-    /// Adds a (disabled) NAPI context to `dev` that polls `queue`.
-    pub fn new(dev: &NetDevice, queue: impl PinInit<Q, Error>) -> impl PinInit<Self, Error> {
+    /// Adds a (disabled) NAPI context to `dev` that polls `queue`, its polls sharing `local`.
+    pub fn new(
+        dev: &NetDevice,
+        queue: impl PinInit<Q, Error>,
+        local: Q::Local,
+    ) -> impl PinInit<Self, Error> {
         let dev = dev.as_raw();
         try_pin_init!(Self {
             queue <- queue,
+            local: UnsafeCell::new(local),
             // SAFETY: `slot` is pinned memory for a `napi_struct`, zeroed first as the kernel
             // expects (it only sets some fields); `dev` is valid (the caller holds a reference)
             // and outlives the context, which is deleted before the device's private area is
@@ -224,7 +240,10 @@ impl<Q: NapiPoll> NapiQueue<Q> {
             rcu: unsafe { rcu::Guard::assume_held() },
             _p: core::marker::PhantomData,
         };
-        let done = this.queue.poll(&ctx, budget).min(budget);
+        // SAFETY: only this callback touches `local`, and the core never runs it twice at
+        // once for a context (see the `Sync` impl): the reference is unique for the call.
+        let local = unsafe { &mut *this.local.get() };
+        let done = this.queue.poll(local, &ctx, budget).min(budget);
         // A zero budget (netpoll) must not complete NAPI.
         if budget > 0 && done < budget {
             // SAFETY: we are the poll function of `napi`, inside its poll.

@@ -123,7 +123,8 @@ void rnet_xdp_rxq_unreg(struct xdp_rxq_info *rxq)
 }
 
 /*
- * veth_convert_skb_to_xdp_buff(). On success @b owns the packet (@skb or, when it had to be
+ * veth_convert_skb_to_xdp_buff(). Sets every field of @b (which may be uninitialised) on
+ * success, none on failure. On success @b owns the packet (@skb or, when it had to be
  * copied, its copy: @skb is then freed); on failure @skb is still the caller's.
  */
 int rnet_xdp_buff_from_skb(struct rnet_xdp_buff *b, struct sk_buff *skb,
@@ -153,6 +154,7 @@ int rnet_xdp_buff_from_skb(struct rnet_xdp_buff *b, struct sk_buff *skb,
 	} else {
 		xdp_buff_clear_frags_flag(xdp);
 	}
+	xdp->txq = NULL;
 	rnet_xdp_rxq_mem_reset(rxq);
 	b->skb = skb;
 	b->frame = NULL;
@@ -166,6 +168,7 @@ void rnet_xdp_buff_from_frame(struct rnet_xdp_buff *b, struct xdp_frame *frame,
 {
 	xdp_convert_frame_to_buff(frame, &b->xdp);
 	b->xdp.rxq = rxq;
+	b->xdp.txq = NULL;
 	b->skb = NULL;
 	b->frame = frame;
 	b->orig_data = b->xdp.data;

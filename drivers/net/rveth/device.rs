@@ -13,7 +13,11 @@ use crate::net::{
     skbuff::SkBuff,
     xdp,
 };
-use crate::{guard::Guard, rxq::RxQueue, xmit, Rveth};
+use crate::{
+    guard::Guard,
+    rxq::{PollLocal, RxQueue},
+    xmit, Rveth,
+};
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVec, prelude::*};
 
@@ -56,7 +60,10 @@ fn new_rxqs(dev: &NetDevice) -> Result<KVec<Pin<KBox<NapiQueue<RxQueue>>>>> {
     let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
     for index in 0..count {
         rxqs.push(
-            KBox::pin_init(NapiQueue::new(dev, RxQueue::new(index as u32)), GFP_KERNEL)?,
+            KBox::pin_init(
+                NapiQueue::new(dev, RxQueue::new(index as u32), PollLocal::new()),
+                GFP_KERNEL,
+            )?,
             GFP_KERNEL,
         )?;
     }
