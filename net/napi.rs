@@ -30,6 +30,10 @@ pub trait NapiPoll: Sized + Send + Sync {
 
     /// Whether packets arrived since the last poll drained the queue.
     fn has_work(&self) -> bool;
+
+    /// Called by [`NapiQueue::disable`] once no poll can run until the context is enabled
+    /// again: where a device going down frees what `local` holds.
+    fn stopped(&self, _local: &mut Self::Local) {}
 }
 
 /// A NAPI context with the queue it polls.
@@ -41,7 +45,8 @@ pub trait NapiPoll: Sized + Send + Sync {
 /// unregistered; `napi` is the first field, so the poll callback can find `queue`.
 /// `notify_masked` is only set while a poll is scheduled or running. `rx_queue`, unless
 /// [`NO_QUEUE`], is the receive queue of the device whose `napi` pointer is this context.
-/// `local` is only accessed by [`Self::poll_callback`] (and dropped with the context).
+/// `local` is only accessed by [`Self::poll_callback`], by [`Self::disable`] while the
+/// context is disabled, and dropped with the context.
 #[repr(C)]
 #[pin_data(PinnedDrop)]
 pub struct NapiQueue<Q: NapiPoll> {
@@ -66,9 +71,10 @@ const NO_QUEUE: u32 = u32::MAX;
 unsafe impl<Q: NapiPoll> Send for NapiQueue<Q> {}
 // SAFETY: shared access reaches `napi` only through kernel calls that synchronise with
 // atomic bit operations, the flags are atomic, and `Q` is `Sync`. `local` is reached only by
-// the poll callback, and the core runs one poll of a context at a time, on any CPU (hence
-// `Q::Local: Send`): the caller owns `NAPI_STATE_SCHED` for the poll (softirq, threaded NAPI
-// and busy polling alike), and netpoll's polls exclude the others by `poll_owner`.
+// the poll callback and by `disable` after `napi_disable`, and the core runs one poll of a
+// context at a time, on any CPU (hence `Q::Local: Send`): the caller owns `NAPI_STATE_SCHED`
+// for the poll (softirq, threaded NAPI and busy polling alike), netpoll's polls exclude the
+// others by `poll_owner`, and `napi_disable` waits for a running poll and keeps new ones out.
 unsafe impl<Q: NapiPoll> Sync for NapiQueue<Q> {}
 
 impl<Q: NapiPoll> NapiQueue<Q> {
@@ -205,6 +211,13 @@ impl<Q: NapiPoll> NapiQueue<Q> {
         if self.enabled.swap(false, Ordering::Relaxed) {
             // SAFETY: `napi` was added and enabled; under RTNL we are in process context.
             unsafe { bindings::napi_disable(self.napi.get()) }
+            // SAFETY: `napi_disable` returned holding NAPI_STATE_SCHED and NPSVC, which keep
+            // softirq, threaded and busy polling and netpoll from calling the poll, until
+            // `enable`. That needs RTNL, held by our caller for the whole call; `stopped` is
+            // given no `Rtnl` and cannot keep one (`&Rtnl` is not `Send`, and `Q` and
+            // `Q::Local` are), so nothing enables or disables this context meanwhile.
+            let local = unsafe { &mut *self.local.get() };
+            self.queue.stopped(local);
         }
     }
 
@@ -240,8 +253,9 @@ impl<Q: NapiPoll> NapiQueue<Q> {
             rcu: unsafe { rcu::Guard::assume_held() },
             _p: core::marker::PhantomData,
         };
-        // SAFETY: only this callback touches `local`, and the core never runs it twice at
-        // once for a context (see the `Sync` impl): the reference is unique for the call.
+        // SAFETY: the core never runs this callback twice at once for a context, nor while it
+        // is disabled, when `disable` may touch `local` (see the `Sync` impl): the reference
+        // is unique for the call.
         let local = unsafe { &mut *this.local.get() };
         let done = this.queue.poll(local, &ctx, budget).min(budget);
         // A zero budget (netpoll) must not complete NAPI.

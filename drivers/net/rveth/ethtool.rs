@@ -90,6 +90,10 @@ impl EthtoolOps for Rveth {
                 format_args!("rx_queue_{i}_ring_slots"),
                 q.queue().ring_slots() as u64,
             );
+            out.stat(
+                format_args!("rx_queue_{i}_poll_slots"),
+                s.poll_slots.load(Relaxed),
+            );
         }
     }
 

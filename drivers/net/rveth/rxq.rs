@@ -69,6 +69,8 @@ pub(crate) struct QueueStats {
     pub(crate) xdp_xmit: AtomicU64,
     /// Frames redirected into the peer that this queue could not take (any CPU).
     pub(crate) xdp_xmit_errors: AtomicU64,
+    /// Slots of the poll's own batch and bulk queue allocated (poll and `ndo_stop` only).
+    pub(crate) poll_slots: AtomicU64,
 }
 
 impl QueueStats {
@@ -132,9 +134,8 @@ impl RxQueue {
     /// use since the device came up, its slots could not be allocated.
     pub(crate) fn enqueue(&self, skb: SkBuff) -> Result<(), SkBuff> {
         let mut ring = self.ring.lock();
-        // Under a spinlock with BH disabled: no sleeping allocation; a failure is a counted
-        // drop, and the next packet tries again.
-        let res = ring.push(RxItem::Skb(skb), GFP_ATOMIC | __GFP_NOWARN);
+        // A failed allocation is a counted drop; the next packet tries again.
+        let res = ring.push(RxItem::Skb(skb), atomic_gfp());
         self.queued.store(ring.len(), Release);
         match res {
             Ok(()) => Ok(()),
@@ -152,7 +153,7 @@ impl RxQueue {
     fn enqueue_frames(&self, frames: impl FnOnce(&mut dyn FnMut(Frame) -> Result<(), Frame>)) {
         let mut ring = self.ring.lock();
         frames(
-            &mut |frame| match ring.push(RxItem::Frame(frame), GFP_ATOMIC | __GFP_NOWARN) {
+            &mut |frame| match ring.push(RxItem::Frame(frame), atomic_gfp()) {
                 Ok(()) => Ok(()),
                 Err(RxItem::Frame(frame)) => Err(frame),
                 Err(RxItem::Skb(skb)) => {
@@ -247,6 +248,8 @@ pub(crate) struct PollLocal {
     tx: Ring<Frame>,
     /// Where the packet in hand is built for the XDP program.
     slot: XdpSlot,
+    /// Slots last published in [`QueueStats::poll_slots`].
+    published: usize,
 }
 
 impl PollLocal {
@@ -255,12 +258,23 @@ impl PollLocal {
             batch: Ring::new(BATCH),
             tx: Ring::new(TX_BULK),
             slot: XdpSlot::new(),
+            published: 0,
+        }
+    }
+
+    /// Tells `ethtool -S` how many slots the poll holds, when that changed.
+    fn publish_slots(&mut self, stats: &QueueStats) {
+        let slots = self.batch.slots() + self.tx.slots();
+        if slots != self.published {
+            self.published = slots;
+            stats.poll_slots.store(slots as u64, Relaxed);
         }
     }
 }
 
-/// Allocation flags of the poll's own slots (softirq; a failure is handled, not reported).
-fn poll_gfp() -> Flags {
+/// Allocation flags of the ring slots: taken in softirq or under a spinlock with BH
+/// disabled, so nothing may sleep, and a failure is a counted drop, not a kernel report.
+fn atomic_gfp() -> Flags {
     GFP_ATOMIC | __GFP_NOWARN
 }
 
@@ -340,7 +354,7 @@ impl<'a> XdpRun<'a> {
         }
         // Fails only when the bulk queue's slots cannot be allocated: the frame is dropped,
         // as one the peer could not take.
-        if let Err(frame) = tx.push(frame, poll_gfp()) {
+        if let Err(frame) = tx.push(frame, atomic_gfp()) {
             drop(frame);
             self.tx_errors = self.tx_errors.wrapping_add(1);
         }
@@ -461,7 +475,7 @@ impl NapiPoll for RxQueue {
                 while n < want {
                     let Some(item) = ring.pop() else { break };
                     n += 1;
-                    if let Err(item) = local.batch.push(item, poll_gfp()) {
+                    if let Err(item) = local.batch.push(item, atomic_gfp()) {
                         spill = Some(item);
                         break;
                     }
@@ -490,7 +504,14 @@ impl NapiPoll for RxQueue {
         if frame_drops > 0 {
             self.stats.drops.fetch_add(frame_drops, Relaxed);
         }
+        local.publish_slots(&self.stats);
         done
+    }
+
+    fn stopped(&self, local: &mut PollLocal) {
+        // Both are empty after every poll: the batch is handed on and the bulk queue flushed.
+        drop((local.batch.release(), local.tx.release()));
+        local.publish_slots(&self.stats);
     }
 
     fn has_work(&self) -> bool {
