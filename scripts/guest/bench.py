@@ -26,6 +26,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
 from lib.rawnl import Rtnl, peer  # noqa: E402  (rtnetlink without per-message decoding)
 import scale  # noqa: E402  (scripts/guest/scale.py)
+import tcgprof  # noqa: E402  (scripts/guest/tcgprof.py)
 import xdp_bench  # noqa: E402  (scripts/guest/xdp_bench.py)
 
 DEVICES = ["rveth", "rveth-thr", "veth", "veth-gro", "netkit", "lo"]
@@ -263,16 +264,48 @@ def run_udp(args, dev, dur):
     return rx["bytes"] / 64 / rx["seconds"] / 1e3
 
 
-def run_latency(args, dev, dur):
-    """sockperf ping-pong: (p50, p99, p99.9) in us."""
+def run_latency(args, dev, dur, prof_name=None):
+    """sockperf ping-pong: (p50, p99, p99.9) in us. Under make bench TCGPROF=1 the steady
+    part of the run is profiled as `prof_name`, per request the server end received."""
     cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}sockperf ping-pong "
            f"-i {server_ip(dev)} -p 11111 -t {dur} -m 64")
-    r = sh(cmd, check=False, timeout=dur + 60)
-    pct = dict(re.findall(r"percentile (\d+\.\d+) =\s+([\d.]+)", r.stdout + r.stderr))
+    if prof_name and tcgprof.CTL:
+        out = profiled(cmd, dev, dur, prof_name)
+    else:
+        r = sh(cmd, check=False, timeout=dur + 60)
+        out = r.stdout + r.stderr
+    pct = dict(re.findall(r"percentile (\d+\.\d+) =\s+([\d.]+)", out))
     if not {"50.000", "99.000", "99.900"} <= set(pct):
-        log(f"{dev}: sockperf failed: {r.stdout[-300:]} {r.stderr[-300:]}")
+        log(f"{dev}: sockperf failed: {out[-600:]}")
         return None
     return float(pct["50.000"]), float(pct["99.000"]), float(pct["99.900"])
+
+
+def profiled(cmd, dev, dur, prof_name):
+    """Runs `cmd` (a `dur` s run) and profiles its middle, once packets flow, per packet the
+    receiving end counted: the process start and exit would otherwise swamp the profile."""
+    p = subprocess.Popen(cmd, shell=True, text=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    try:
+        start = rx_counters(dev)
+        deadline = time.monotonic() + dur / 2
+        while time.monotonic() < deadline and p.poll() is None:
+            now = rx_counters(dev)
+            if start and now and now[0] > start[0] + 100:
+                break
+            time.sleep(0.05)
+        tcgprof.reset()
+        c0 = rx_counters(dev)
+        time.sleep(max(dur / 2, 1))
+        c1 = rx_counters(dev)
+        if c0 and c1 and c1[0] > c0[0]:
+            tcgprof.dump(prof_name, c1[0] - c0[0])
+        out, _ = p.communicate(timeout=dur + 60)
+        return out
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 # The noisy neighbour: a second pair of the device's kind and settings between two
@@ -337,7 +370,7 @@ def stop_noise(dev, flood, dur):
 def run_noisy_latency(args, dev, dur):
     flood = start_noise(args, dev, dur)
     try:
-        v = run_latency(args, dev, dur)
+        v = run_latency(args, dev, dur, f"noisy-{dev}")
     finally:
         kpps = stop_noise(dev, flood, dur)
     log(f"{dev}: noisy neighbour delivered {kpps or 0:.1f} kpps during the ping-pong")
@@ -536,7 +569,8 @@ def main():
                         log(f"{tag} {v or 0:9.1f} kpps received")
                     elif w in ("lat", "noisy"):
                         noisy = w == "noisy"
-                        v = (run_noisy_latency if noisy else run_latency)(args, dev, args.duration)
+                        v = (run_noisy_latency(args, dev, args.duration) if noisy
+                             else run_latency(args, dev, args.duration, f"lat-{dev}"))
                         if v:
                             pre = "nlat" if noisy else "lat"
                             for name, x in zip(("p50", "p99", "p999"), v):

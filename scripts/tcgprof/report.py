@@ -69,7 +69,8 @@ def main():
         runs[m["workload"]][m["device"]].append({f: n / packets for f, n in funcs.items()})
     print("# Kernel instructions per packet (make bench TCGPROF=1)\n")
     print("Counted by scripts/tcgprof over each timed window, divided by the packets counted at "
-          "the last end; medians over rounds. Includes everything the kernel ran in the window "
+          "the last end (lat, noisy: per request, i.e. round trip, in the steady middle of "
+          "the run); medians over rounds. Includes everything the kernel ran in the window "
           "(both vCPUs, the idle loop's few instructions, the bench's own counter reads).\n")
     for workload, devices in sorted(runs.items()):
         devs = sorted(devices)
