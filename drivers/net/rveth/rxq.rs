@@ -264,7 +264,7 @@ impl PollLocal {
 
     /// Tells `ethtool -S` how many slots the poll holds, when that changed.
     fn publish_slots(&mut self, stats: &QueueStats) {
-        let slots = self.batch.slots() + self.tx.slots();
+        let slots = self.batch.slots().saturating_add(self.tx.slots());
         if slots != self.published {
             self.published = slots;
             stats.poll_slots.store(slots as u64, Relaxed);
