@@ -10,3 +10,4 @@ pub mod errno;
 pub mod init;
 pub mod kunit;
 pub mod rcu;
+pub mod set_once;

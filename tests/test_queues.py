@@ -69,6 +69,32 @@ def test_rx_queues_show_their_napi(netns):
     assert [q.get("napi-id") for q in netdev_genl.queues(a, idx) if q["type"] == "rx"] == ids
 
 
+def test_queue_made_when_first_in_use(netns):
+    """Of a default pair's receive queues one is in use, and only that one has a NAPI context
+    (with its ring and counters); `ethtool -L` makes the next when it first comes in use,
+    published as the others, and lowering the count keeps it."""
+    a, b = netns(), netns()
+    ip("link", "add", "name", "qg", "type", "rveth", "peer", "name", "qh", "netns", b, ns=a)
+    idx = link("qg", a)["ifindex"]
+    ip("link", "set", "dev", "qh", "up", ns=b)
+    ip("link", "set", "dev", "qg", "up", ns=a)
+    first = netdev_genl.napi_ids(a, idx)
+    assert len(first) == 1
+    nsrun(a, "ethtool", "-L", "qg", "rx", "2")
+    both = netdev_genl.napi_ids(a, idx)
+    assert len(both) == 2 and first < both
+    rx = {q["id"]: q.get("napi-id") for q in netdev_genl.queues(a, idx) if q["type"] == "rx"}
+    assert set(rx) == {0, 1} and set(rx.values()) == both, rx
+    nsrun(a, "ethtool", "-L", "qg", "rx", "1")
+    assert netdev_genl.napi_ids(a, idx) == both
+    # Made while the device was down: published when it comes up.
+    ip("link", "add", "name", "qi", "type", "rveth", "peer", "name", "qj", "netns", b, ns=a)
+    nsrun(a, "ethtool", "-L", "qi", "rx", "2")
+    ip("link", "set", "dev", "qi", "up", ns=a)
+    rx = [q for q in netdev_genl.queues(a, link("qi", a)["ifindex"]) if q["type"] == "rx"]
+    assert [q["id"] for q in rx] == [0, 1] and None not in [q.get("napi-id") for q in rx], rx
+
+
 @pytest.mark.parametrize("kind", ["veth", "rveth"])
 def test_traffic_after_ethtool_L(netns, kind):
     a, b = netns(), netns()

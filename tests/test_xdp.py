@@ -255,6 +255,26 @@ def test_queue_count_change_with_a_program_attached(netns):
             assert delta(xdp_counts(b, "xb"), before)["xdp_drops"] == N
 
 
+def test_queue_first_put_in_use_runs_the_program(pair):
+    """A default pair uses one of its receive queues; `ethtool -L` then puts the second in
+    use for the first time, with a program already attached: it runs there too."""
+    a, b = pair
+    with Program() as prog:
+        prog.action(DROP)
+        prog.attach(b, "xb")
+        run(*netns_cmd(b, "ethtool", "-L", "xb", "rx", "2"))
+        run(*netns_cmd(a, "ethtool", "-L", "xa", "tx", "2"))
+        before = stats(b, "xb")
+        # Flows of many source ports: the sender's transmit hash spreads them over both queues.
+        src, dst = xdp_bpf.mac(a, "xa"), xdp_bpf.mac(b, "xb")
+        xdp_bpf.send_frames(a, "xa", [xdp_bpf.udp_frame(dst, src, 1000 + i, 9) for i in range(N)])
+        wait_until(lambda: queue_sum(stats(b, "xb"), "xdp_drops") - queue_sum(before, "xdp_drops")
+                   >= N, what="the program to drop every frame")
+        after = stats(b, "xb")
+        assert queue_sum(after, "xdp_drops") - queue_sum(before, "xdp_drops") == N
+        assert after["rx_queue_1_xdp_drops"] > before["rx_queue_1_xdp_drops"], after
+
+
 def flood_counts(a, b, rx):
     """What the churn test accounts with: xa's (sender) handed-over and dropped frames, xb's
     XDP and drop counters, and the frames that reached the stack of xb (its packet socket

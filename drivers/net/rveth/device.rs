@@ -7,7 +7,6 @@ use crate::compat::errno;
 use crate::net::{
     attr::ExtAck,
     device::{Device, DeviceOps, DeviceOpsTable, Features, NetDevice, TxResult},
-    napi::NapiQueue,
     rcu::{self, RcuDevice},
     rtnl::Rtnl,
     skbuff::SkBuff,
@@ -15,7 +14,7 @@ use crate::net::{
 };
 use crate::{
     guard::Guard,
-    rxq::{PollLocal, RxQueue},
+    rx_queues::RxQueues,
     xmit, Rveth,
 };
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
@@ -26,8 +25,9 @@ use kernel::{alloc::KVec, prelude::*};
 pub(crate) struct RvethPriv {
     /// The other end; set once both ends are registered, cleared when the pair is deleted.
     pub(crate) peer: RcuDevice<Rveth>,
-    /// Receive queues, one per rx queue of this device, each with its NAPI context.
-    pub(crate) rxqs: KVec<Pin<KBox<NapiQueue<RxQueue>>>>,
+    /// Receive queues, one slot per rx queue of this device, each with its NAPI context once
+    /// in use.
+    pub(crate) rxqs: RxQueues,
     /// Per transmit queue counters.
     pub(crate) txqs: KVec<TxStats>,
     /// Packets this end dropped on transmit because the peer's ring was full.
@@ -52,22 +52,6 @@ impl TxStats {
     pub(crate) fn sent(&self) -> (u64, u64) {
         (self.packets.load(Relaxed), self.bytes.load(Relaxed))
     }
-}
-
-/// A queue for every receive queue allocated, so `ethtool -L` can put more in use.
-fn new_rxqs(dev: &NetDevice) -> Result<KVec<Pin<KBox<NapiQueue<RxQueue>>>>> {
-    let count = dev.num_rx_queues().max(1) as usize;
-    let mut rxqs = KVec::with_capacity(count, GFP_KERNEL)?;
-    for index in 0..count {
-        rxqs.push(
-            KBox::pin_init(
-                NapiQueue::new(dev, RxQueue::new(index as u32), PollLocal::new()),
-                GFP_KERNEL,
-            )?,
-            GFP_KERNEL,
-        )?;
-    }
-    Ok(rxqs)
 }
 
 fn new_txqs(dev: &NetDevice) -> Result<KVec<TxStats>> {
@@ -95,7 +79,7 @@ impl DeviceOps for Rveth {
     fn init(dev: &NetDevice) -> impl PinInit<RvethPriv, Error> {
         try_pin_init!(RvethPriv {
             peer: RcuDevice::new(),
-            rxqs: new_rxqs(dev)?,
+            rxqs: RxQueues::new(dev)?,
             txqs: new_txqs(dev)?,
             tx_ring_full: AtomicU64::new(0),
             requested_headroom: AtomicU16::new(0),
@@ -109,9 +93,9 @@ impl DeviceOps for Rveth {
         };
         // A configured guard must be enforced before anything is received.
         Guard::arm(dev, rtnl)?;
-        for (index, q) in (0u32..).zip(dev.private().rxqs.iter()) {
+        for q in dev.private().rxqs.iter() {
             q.enable(rtnl);
-            q.link_rx_queue(index, rtnl)?;
+            q.link_rx_queue(q.queue().index(), rtnl)?;
         }
         if peer.is_running() {
             dev.carrier_on();

@@ -60,8 +60,11 @@ impl EthtoolOps for Rveth {
             );
         }
         drop(rcu);
-        for (i, q) in private.rxqs.iter().enumerate() {
-            let s = &q.queue().stats;
+        // Every allocated queue, so the names do not change when `ethtool -L` first puts one
+        // in use; a queue never in use shows zeros.
+        let unused = QueueStats::default();
+        for (i, q) in private.rxqs.slots().enumerate() {
+            let s = q.map_or(&unused, |q| &q.queue().stats);
             // Everything received on the queue; `backlog_packets` of it did not use the ring.
             let (packets, bytes) = s.received();
             out.stat(format_args!("rx_queue_{i}_packets"), packets);
@@ -88,7 +91,7 @@ impl EthtoolOps for Rveth {
             }
             out.stat(
                 format_args!("rx_queue_{i}_ring_slots"),
-                q.queue().ring_slots() as u64,
+                q.map_or(0, |q| q.queue().ring_slots() as u64),
             );
             out.stat(
                 format_args!("rx_queue_{i}_poll_slots"),
@@ -110,6 +113,10 @@ impl EthtoolOps for Rveth {
         if rx == 0 || tx == 0 {
             return Err(EINVAL);
         }
+        // The new queues first: a packet may use one as soon as the count is up.
+        dev.private()
+            .rxqs
+            .put_in_use(dev, rx, rtnl)?;
         dev.set_real_num_queues(rx, tx, rtnl)
     }
 }

@@ -42,8 +42,9 @@ impl QueueStatsOps for Rveth {
         let private = dev.private();
         let (rx_packets, rx_bytes) = private
             .rxqs
-            .iter()
+            .slots()
             .skip(dev.real_num_rx_queues() as usize)
+            .flatten()
             .map(|q| q.queue().stats.received())
             .fold((0u64, 0u64), sum);
         let (tx_packets, tx_bytes) = private

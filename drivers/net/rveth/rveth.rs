@@ -25,6 +25,7 @@ mod prefix;
 mod qstats;
 mod queue_map;
 mod ring;
+mod rx_queues;
 mod rxq;
 mod uapi;
 mod xdp;

@@ -12,7 +12,7 @@ use crate::net::{
     rcu::{self, RcuBox},
     rtnl::Rtnl,
     skbuff::{DropReason, SkBuff},
-    xdp::{Action, Frame, PollScope, QueueXdp, XdpBuff, XdpSlot, XmitFrames},
+    xdp::{Action, Frame, PollScope, Prog, QueueXdp, XdpBuff, XdpSlot, XmitFrames},
 };
 use crate::queue_map::peer_rx_queue;
 use crate::ring::{Ring, RING_SIZE};
@@ -194,6 +194,11 @@ impl RxQueue {
     /// Whether an XDP program runs on this queue: then every packet must go through the ring.
     pub(crate) fn has_xdp(&self, rcu: &rcu::Guard) -> bool {
         self.xdp.get(rcu).is_some()
+    }
+
+    /// The XDP program the queue runs, if any.
+    pub(crate) fn xdp_prog<'a>(&'a self, rtnl: &'a Rtnl) -> Option<&'a Prog> {
+        self.xdp.get_rtnl(rtnl).map(|x| x.prog())
     }
 
     /// This queue's index on its device.

@@ -62,8 +62,9 @@ pub(crate) fn setup(
             states.push(state, GFP_KERNEL)?;
         }
     }
-    // Every queue (in use or not: `ethtool -L` needs no change then) switches to the new
-    // program; each old state goes after a grace period.
+    // Every queue made (in use or not: `ethtool -L` needs no change then) switches to the
+    // new program; each old state goes after a grace period. A queue made later takes the
+    // program from queue 0 (`RxQueues::put_in_use`).
     let mut states = states.into_iter();
     for q in rxqs.iter() {
         q.queue().set_xdp(states.next(), rtnl);
