@@ -12,11 +12,7 @@ use crate::net::{
     skbuff::SkBuff,
     xdp,
 };
-use crate::{
-    guard::Guard,
-    rx_queues::RxQueues,
-    xmit, Rveth,
-};
+use crate::{guard::Guard, rx_queues::RxQueues, xmit, Rveth};
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVec, prelude::*};
 

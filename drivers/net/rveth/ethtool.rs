@@ -114,9 +114,7 @@ impl EthtoolOps for Rveth {
             return Err(EINVAL);
         }
         // The new queues first: a packet may use one as soon as the count is up.
-        dev.private()
-            .rxqs
-            .put_in_use(dev, rx, rtnl)?;
+        dev.private().rxqs.put_in_use(dev, rx, rtnl)?;
         dev.set_real_num_queues(rx, tx, rtnl)
     }
 }

@@ -48,7 +48,10 @@ impl RxQueues {
 
     /// Queue `index`, if it was ever in use.
     pub(crate) fn get(&self, index: usize) -> Option<&NapiQueue<RxQueue>> {
-        self.0.get(index).and_then(|slot| slot.as_ref()).map(|q| &**q)
+        self.0
+            .get(index)
+            .and_then(|slot| slot.as_ref())
+            .map(|q| &**q)
     }
 
     /// Every slot in order: `None` for a queue never in use.
@@ -65,18 +68,21 @@ impl RxQueues {
     /// device is up, running the device's XDP program if it has one. Called before the count
     /// goes up; a failure leaves the queues made so far, unused until the count reaches them.
     pub(crate) fn put_in_use(&self, dev: &Device<Rveth>, count: u32, rtnl: &Rtnl) -> Result {
-        let prog = self
-            .get(0)
-            .and_then(|q| q.queue().xdp_prog(rtnl))
-            .cloned();
+        let prog = self.get(0).and_then(|q| q.queue().xdp_prog(rtnl)).cloned();
         for index in 0..count.min(self.len() as u32) {
             if self.get(index as usize).is_some() {
                 continue;
             }
             let q = make(dev, index)?;
             if let Some(prog) = &prog {
-                let state =
-                    QueueXdp::new(dev, index, q.napi_id(), prog.clone(), RING_SIZE as u32, rtnl)?;
+                let state = QueueXdp::new(
+                    dev,
+                    index,
+                    q.napi_id(),
+                    prog.clone(),
+                    RING_SIZE as u32,
+                    rtnl,
+                )?;
                 q.queue().set_xdp(Some(state), rtnl);
             }
             if dev.is_running() {
