@@ -2,18 +2,20 @@
 IPv6 ND and MLD, plain UDP) holds no ring, since all of that takes the per-CPU backlog; the
 first packet that needs the ring (TCP, which GRO may merge) allocates it, and the device
 going down frees it. Most pairs on a container host are idle: 2 KiB per queue and end.
-The poll's own batch is allocated by the first poll and freed with the ring.
+The poll's own batch is allocated by the first poll and freed with the ring, and so is its
+XDP_TX bulk queue, allocated by the first frame a program sends back.
 """
 import re
 import socket
 
 from lib.ethtool import stats
-from lib import namespaces
+from lib import namespaces, xdp_bpf
 from lib.cmd import ip, nsrun
 from lib.pair import make_pair, up_with_addrs
 
 RING_SIZE = 256  # drivers/net/rveth/ring.rs, as veth's VETH_RING_SIZE
 BATCH = 16  # drivers/net/rveth/rxq.rs; the XDP_TX bulk queue stays unallocated without XDP
+TX_BULK = 16  # drivers/net/rveth/rxq.rs
 
 
 def ring_slots(ns, dev):
@@ -60,3 +62,18 @@ def test_ring_allocated_by_the_first_packet_that_needs_it(netns):
     ip("link", "set", "dev", "rvb", "up", ns=b)
     nsrun(a, "ping", "-c", "2", "-i", "0.2", "-W", "5", "10.11.0.2")
     assert (ring_slots(b, "rvb"), poll_slots(b, "rvb")) == (0, 0)
+
+
+def test_xdp_tx_bulk_queue_freed_when_the_device_goes_down(netns):
+    a, b = netns(), netns()
+    xdp_bpf.make_pair(a, "xa", b, "xb")
+    with xdp_bpf.Program() as prog:
+        prog.action(xdp_bpf.TX)
+        prog.attach(b, "xb")
+        assert poll_slots(b, "xb") == 0
+        xdp_bpf.send(a, "xa", xdp_bpf.mac(b, "xb"), 8)
+        xdp_bpf.wait_until(lambda: xdp_bpf.xdp_counts(b, "xb")["xdp_tx"] >= 8,
+                           what="the program to send every frame back")
+        assert poll_slots(b, "xb") == BATCH + TX_BULK
+        ip("link", "set", "dev", "xb", "down", ns=b)
+        assert poll_slots(b, "xb") == 0
