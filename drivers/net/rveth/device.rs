@@ -12,7 +12,11 @@ use crate::net::{
     skbuff::SkBuff,
     xdp,
 };
-use crate::{guard::Guard, rx_queues::RxQueues, xmit, Rveth};
+use crate::{
+    guard::Guard,
+    rx_queues::{self, RxQueues},
+    xmit, Rveth,
+};
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVec, prelude::*};
 
@@ -90,8 +94,7 @@ impl DeviceOps for Rveth {
         // A configured guard must be enforced before anything is received.
         Guard::arm(dev, rtnl)?;
         for q in dev.private().rxqs.iter() {
-            q.enable(rtnl);
-            q.link_rx_queue(q.queue().index(), rtnl)?;
+            rx_queues::start(q, rtnl)?;
         }
         if peer.is_running() {
             dev.carrier_on();

@@ -13,11 +13,9 @@ use crate::net::{
     device::{Device, NetDevice},
     napi::NapiQueue,
     rtnl::Rtnl,
-    xdp::QueueXdp,
 };
-use crate::ring::RING_SIZE;
 use crate::rxq::{PollLocal, RxQueue};
-use crate::Rveth;
+use crate::{xdp, Rveth};
 use kernel::{alloc::KVec, prelude::*};
 
 /// One slot per allocated receive queue. Every queue below the device's
@@ -75,19 +73,11 @@ impl RxQueues {
             }
             let q = make(dev, index)?;
             if let Some(prog) = &prog {
-                let state = QueueXdp::new(
-                    dev,
-                    index,
-                    q.napi_id(),
-                    prog.clone(),
-                    RING_SIZE as u32,
-                    rtnl,
-                )?;
-                q.queue().set_xdp(Some(state), rtnl);
+                q.queue()
+                    .set_xdp(Some(xdp::queue_state(dev, &q, prog, rtnl)?), rtnl);
             }
             if dev.is_running() {
-                q.enable(rtnl);
-                q.link_rx_queue(index, rtnl)?;
+                start(&q, rtnl)?;
             }
             self.fill(index, q);
         }
@@ -101,6 +91,12 @@ impl RxQueues {
             let _ = slot.populate(q);
         }
     }
+}
+
+/// Starts polling `q` and links it to its receive queue (`ndo_open`, or a queue made while up).
+pub(crate) fn start(q: &NapiQueue<RxQueue>, rtnl: &Rtnl) -> Result {
+    q.enable(rtnl);
+    q.link_rx_queue(q.queue().index(), rtnl)
 }
 
 fn make(dev: &NetDevice, index: u32) -> Result<Pin<KBox<NapiQueue<RxQueue>>>> {

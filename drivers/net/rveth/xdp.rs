@@ -12,11 +12,13 @@ use crate::link::MAX_MTU;
 use crate::net::{
     attr::ExtAck,
     device::{Device, Features},
+    napi::NapiQueue,
     rcu,
     rtnl::Rtnl,
     xdp::{self, Prog, QueueXdp, XmitFrames},
 };
 use crate::ring::RING_SIZE;
+use crate::rxq::RxQueue;
 use crate::Rveth;
 use kernel::{alloc::KVec, c_str, prelude::*};
 
@@ -50,15 +52,8 @@ pub(crate) fn setup(
     let mut states = KVec::with_capacity(rxqs.len(), GFP_KERNEL)?;
     if let Some(prog) = &prog {
         for q in rxqs.iter() {
-            let state = QueueXdp::new(
-                dev,
-                q.queue().index(),
-                q.napi_id(),
-                prog.clone(),
-                RING_SIZE as u32,
-                rtnl,
-            )
-            .inspect_err(|_| extack.message(c_str!("rveth: setup for XDP failed")))?;
+            let state = queue_state(dev, q, prog, rtnl)
+                .inspect_err(|_| extack.message(c_str!("rveth: setup for XDP failed")))?;
             states.push(state, GFP_KERNEL)?;
         }
     }
@@ -120,4 +115,22 @@ pub(crate) fn xmit(dev: &Device<Rveth>, frames: &mut XmitFrames<'_>, rcu: &rcu::
         q.schedule();
     }
     Ok(())
+}
+
+/// Queue `q`'s state for running `prog`: what XDP attach makes for every queue, and
+/// [`crate::rx_queues::RxQueues::put_in_use`] for a queue made later.
+pub(crate) fn queue_state(
+    dev: &Device<Rveth>,
+    q: &NapiQueue<RxQueue>,
+    prog: &Prog,
+    rtnl: &Rtnl,
+) -> Result<KBox<QueueXdp>> {
+    QueueXdp::new(
+        dev,
+        q.queue().index(),
+        q.napi_id(),
+        prog.clone(),
+        RING_SIZE as u32,
+        rtnl,
+    )
 }
