@@ -15,6 +15,7 @@ pub mod gro;
 pub mod napi;
 pub mod netfilter;
 pub mod netns;
+pub mod packet_ring;
 pub mod pernet;
 pub mod proc;
 pub mod queue_stats;

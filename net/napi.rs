@@ -336,7 +336,8 @@ impl Poll<'_> {
 
     /// The device this context belongs to.
     pub fn dev(&self) -> &NetDevice {
-        // SAFETY: a NAPI context's device outlives it.
-        unsafe { NetDevice::from_raw(bindings::rnet_napi_dev(self.napi)) }
+        // SAFETY: `napi` is valid for the poll; its `dev`, set when it was added and a plain
+        // pointer, is a device that outlives the context.
+        unsafe { NetDevice::from_raw((*self.napi).dev) }
     }
 }

@@ -6,6 +6,7 @@
 
 use super::{bindings, device::NetDevice};
 use core::ptr::NonNull;
+use kernel::prelude::*;
 
 /// An owned socket buffer.
 ///
@@ -28,6 +29,12 @@ impl SkBuff {
     /// `ptr` must be a valid `sk_buff` whose ownership the caller transfers.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
         NonNull::new(ptr).map(Self)
+    }
+
+    /// A new, empty buffer with room for `size` bytes (`alloc_skb`); process context.
+    pub fn alloc(size: u32) -> Result<Self> {
+        // SAFETY: allowed in process context; a non-null result is a new skb we own.
+        unsafe { Self::from_raw(bindings::rnet_alloc_skb_kernel(size)) }.ok_or(ENOMEM)
     }
 
     /// Gives up ownership, returning the raw pointer for the kernel to take over.
@@ -80,6 +87,12 @@ impl SkBuff {
     /// Makes sure the first `len` bytes are in the linear area (`pskb_may_pull`), pulling
     /// them from fragments if needed; why not, if it cannot (too short, no memory).
     pub fn pull_linear(&mut self, len: u32) -> Result<(), DropReason> {
+        // SAFETY: by the type invariant we own a valid `sk_buff`; plain fields.
+        let (total, data_len) = unsafe { ((*self.0.as_ptr()).len, (*self.0.as_ptr()).data_len) };
+        // Already linear (`skb_headlen`), `pskb_may_pull`'s own first test: no call.
+        if total.saturating_sub(data_len) >= len {
+            return Ok(());
+        }
         // SAFETY: by the type invariant we own a valid `sk_buff`; pulling may reallocate its
         // head, which only the owner may do.
         let reason = unsafe { bindings::rnet_pskb_may_pull_reason(self.0.as_ptr(), len) };

@@ -133,11 +133,13 @@ impl Frame {
     /// # Safety
     ///
     /// `ptr` must be null or a valid frame whose ownership the caller transfers.
-    unsafe fn from_raw(ptr: *mut bindings::xdp_frame) -> Option<Self> {
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::xdp_frame) -> Option<Self> {
         NonNull::new(ptr).map(Self)
     }
 
-    fn into_raw(self) -> *mut bindings::xdp_frame {
+    /// Gives up ownership, returning the raw pointer for the kernel or another `net`
+    /// abstraction to take over.
+    pub(crate) fn into_raw(self) -> *mut bindings::xdp_frame {
         ManuallyDrop::new(self).0.as_ptr()
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Out-of-line wrappers for network devices (linux/netdevice.h, etherdevice.h): net/device.rs. */
 #include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 
@@ -85,7 +86,8 @@ void rnet_dev_addr(const struct net_device *dev, u8 *out)
  * kfree_skb() (NOT_SPECIFIED), so the checks it would fail are made here first. Frees
  * @skb on failure and counts it in @dev's rx_dropped, as __dev_forward_skb() does.
  * re-check on rebase: net/core/dev.c __dev_forward_skb2(), include/linux/netdevice.h
- * __is_skb_forwardable()
+ * __is_skb_forwardable(); only a packet longer than its MTU allows can be too big, so most
+ * make no call for that check.
  */
 enum skb_drop_reason rnet_dev_forward_skb(struct net_device *dev, struct sk_buff *skb)
 {
@@ -93,7 +95,8 @@ enum skb_drop_reason rnet_dev_forward_skb(struct net_device *dev, struct sk_buff
 
 	if (!(dev->flags & IFF_UP)) {
 		reason = SKB_DROP_REASON_DEV_READY;
-	} else if (!is_skb_forwardable(dev, skb)) {
+	} else if (unlikely(skb->len > dev->mtu + dev->hard_header_len + VLAN_HLEN) &&
+		   !is_skb_forwardable(dev, skb)) {
 		reason = SKB_DROP_REASON_PKT_TOO_BIG;
 	} else {
 		/* Left to fail: copying zero-copy user frags (skb_orphan_frags) without memory. */

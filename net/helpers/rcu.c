@@ -13,3 +13,9 @@ void rnet_rcu_read_unlock(void)
 {
 	rcu_read_unlock();
 }
+
+/* Frees @ptr (kmalloc'ed or vmalloc'ed) after a grace period; process context. */
+void rnet_kvfree_rcu_mightsleep(void *ptr)
+{
+	kvfree_rcu_mightsleep(ptr);
+}

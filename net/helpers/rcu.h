@@ -5,5 +5,6 @@
 
 void rnet_rcu_read_lock(void);
 void rnet_rcu_read_unlock(void);
+void rnet_kvfree_rcu_mightsleep(void *ptr);
 
 #endif

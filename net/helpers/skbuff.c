@@ -11,6 +11,11 @@ void rnet_kfree_skb(struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
+struct sk_buff *rnet_alloc_skb_kernel(unsigned int size)
+{
+	return alloc_skb(size, GFP_KERNEL);
+}
+
 /* consume_skb() is static inline without CONFIG_TRACEPOINTS (the bench kernel). */
 void rnet_consume_skb(struct sk_buff *skb)
 {

@@ -9,6 +9,7 @@
 enum { RNET_SKB_PROTOCOL_OFFSET = offsetof(struct sk_buff, protocol) };
 
 void rnet_kfree_skb(struct sk_buff *skb);
+struct sk_buff *rnet_alloc_skb_kernel(unsigned int size);
 void rnet_consume_skb(struct sk_buff *skb);
 const void *rnet_skb_header_pointer(const struct sk_buff *skb, int offset, int len,
 				    void *buffer);

@@ -5,10 +5,10 @@
 
 use crate::backlog;
 use crate::net::{
-    bh::BhGuard,
     bindings::ETH_HLEN,
     device::Device,
     napi::{NapiPoll, Poll},
+    packet_ring::{Packet, PacketRing},
     rcu::{self, RcuBox},
     rtnl::Rtnl,
     skbuff::{DropReason, SkBuff},
@@ -17,22 +17,15 @@ use crate::net::{
 use crate::queue_map::peer_rx_queue;
 use crate::ring::{Ring, RING_SIZE};
 use crate::Rveth;
-use core::sync::atomic::{
-    AtomicU64, AtomicUsize,
-    Ordering::{Acquire, Relaxed, Release},
-};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{
     alloc::{
         flags::{__GFP_NOWARN, GFP_ATOMIC},
         Flags,
     },
-    new_spinlock,
     prelude::*,
-    sync::SpinLock,
 };
 
-/// Packets a poll takes off the ring per lock acquisition.
-const BATCH: usize = 16;
 /// Frames `XDP_TX` collects before handing them to the peer, as veth's bulk queue.
 const TX_BULK: usize = 16;
 
@@ -69,7 +62,7 @@ pub(crate) struct QueueStats {
     pub(crate) xdp_xmit: AtomicU64,
     /// Frames redirected into the peer that this queue could not take (any CPU).
     pub(crate) xdp_xmit_errors: AtomicU64,
-    /// Slots of the poll's own batch and bulk queue allocated (poll and `ndo_stop` only).
+    /// Slots of the poll's `XDP_TX` bulk queue allocated (poll and `ndo_stop` only).
     pub(crate) poll_slots: AtomicU64,
 }
 
@@ -94,24 +87,15 @@ fn add_single_writer(counter: &AtomicU64, by: u64) {
     counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
 }
 
-/// What the peer queues for this end: skbs from its transmit, frames from XDP (its
-/// `XDP_TX`, or `ndo_xdp_xmit` from any device redirecting into it).
-pub(crate) enum RxItem {
-    Skb(SkBuff),
-    Frame(Frame),
-}
-
 /// A peer's receive queue.
 ///
-/// Producers are the peer's transmit path (any CPU, BH disabled); the consumer is this
-/// queue's NAPI poll (softirq). The ring's lock is therefore only ever taken with BH disabled.
+/// Producers are the peer's transmit path (any CPU, BH disabled) with skbs, and XDP with
+/// frames (its `XDP_TX`, or `ndo_xdp_xmit` from any device redirecting into it); the consumer
+/// is this queue's NAPI poll (softirq), which takes no lock.
 #[pin_data]
 pub(crate) struct RxQueue {
     #[pin]
-    ring: SpinLock<Ring<RxItem>>,
-    /// The ring's length, stored under the lock after every change, so that the poll's last
-    /// look at the ring (`has_work`) needs no lock.
-    queued: AtomicUsize,
+    ring: PacketRing<RING_SIZE>,
     /// This queue's index on its device.
     index: u32,
     /// The XDP program and its per-queue state, read by the poll with one load.
@@ -122,8 +106,7 @@ pub(crate) struct RxQueue {
 impl RxQueue {
     pub(crate) fn new(index: u32) -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            ring <- new_spinlock!(Ring::new(RING_SIZE), "rveth_rxq"),
-            queued: AtomicUsize::new(0),
+            ring <- PacketRing::new(),
             index,
             xdp: RcuBox::new(),
             stats: QueueStats::default(),
@@ -133,15 +116,12 @@ impl RxQueue {
     /// Queues a packet for the poll; gives it back when the ring is full or, on its first
     /// use since the device came up, its slots could not be allocated.
     pub(crate) fn enqueue(&self, skb: SkBuff) -> Result<(), SkBuff> {
-        let mut ring = self.ring.lock();
         // A failed allocation is a counted drop; the next packet tries again.
-        let res = ring.push(RxItem::Skb(skb), atomic_gfp());
-        self.queued.store(ring.len(), Release);
-        match res {
+        match self.ring.push(Packet::Skb(skb), atomic_gfp()) {
             Ok(()) => Ok(()),
-            Err(RxItem::Skb(skb)) => Err(skb),
+            Err(Packet::Skb(skb)) => Err(skb),
             // Only an skb was pushed.
-            Err(RxItem::Frame(frame)) => {
+            Err(Packet::Frame(frame)) => {
                 drop(frame);
                 Ok(())
             }
@@ -151,19 +131,17 @@ impl RxQueue {
     /// Lets `frames` push frames under one lock; a push gives the frame back when the ring is
     /// full.
     fn enqueue_frames(&self, frames: impl FnOnce(&mut dyn FnMut(Frame) -> Result<(), Frame>)) {
-        let mut ring = self.ring.lock();
-        frames(
-            &mut |frame| match ring.push(RxItem::Frame(frame), atomic_gfp()) {
+        self.ring.push_many(atomic_gfp(), |push| {
+            frames(&mut |frame| match push(Packet::Frame(frame)) {
                 Ok(()) => Ok(()),
-                Err(RxItem::Frame(frame)) => Err(frame),
-                Err(RxItem::Skb(skb)) => {
+                Err(Packet::Frame(frame)) => Err(frame),
+                Err(Packet::Skb(skb)) => {
                     // Only frames are pushed here.
                     drop(skb);
                     Ok(())
                 }
-            },
-        );
-        self.queued.store(ring.len(), Release);
+            })
+        });
     }
 
     /// Takes frames redirected into the peer (its `ndo_xdp_xmit`) up to `max_len` bytes each;
@@ -212,33 +190,19 @@ impl RxQueue {
         self.xdp.replace(xdp, rtnl);
     }
 
-    /// Drops every queued packet and frees the ring's slots (the device went down; they are
-    /// allocated again by the first packet that needs them).
+    /// Drops every queued packet and frees the ring's slots: the device went down and its
+    /// NAPI is disabled (the first packet that needs them allocates them again). Process
+    /// context.
     pub(crate) fn purge(&self) {
-        let _bh = BhGuard::new();
-        let slots = {
-            let mut ring = self.ring.lock();
-            while let Some(item) = ring.pop() {
-                match item {
-                    RxItem::Skb(skb) => skb.drop_reason(DropReason::DEV_READY),
-                    RxItem::Frame(frame) => drop(frame),
-                }
-            }
-            self.queued.store(0, Release);
-            ring.release()
-        };
-        drop(slots);
+        self.ring.release(|packet| match packet {
+            Packet::Skb(skb) => skb.drop_reason(DropReason::DEV_READY),
+            Packet::Frame(frame) => drop(frame),
+        });
     }
 
     /// Ring slots allocated (0 until a packet needed the ring; `ethtool -S`).
     pub(crate) fn ring_slots(&self) -> usize {
-        let bh = BhGuard::new();
-        // The lock guard must go before BH is enabled again: a tail expression's temporaries
-        // outlive the block's locals, which would release the lock with BH on (lockdep:
-        // SOFTIRQ-ON-W against the transmit path's IN-SOFTIRQ-W).
-        let slots = self.ring.lock().slots();
-        drop(bh);
-        slots
+        self.ring.slots()
     }
 }
 
@@ -247,8 +211,6 @@ impl RxQueue {
 /// up nor drops fixed arrays (with one packet per poll under TCG that cost ~170 instructions
 /// per packet, `make bench TCGPROF=1`).
 pub(crate) struct PollLocal {
-    /// Packets taken off the ring under one lock, handed on after it is released.
-    batch: Ring<RxItem>,
     /// Frames `XDP_TX` collects before handing them to the peer, as veth's bulk queue.
     tx: Ring<Frame>,
     /// Where the packet in hand is built for the XDP program.
@@ -260,7 +222,6 @@ pub(crate) struct PollLocal {
 impl PollLocal {
     pub(crate) fn new() -> Self {
         Self {
-            batch: Ring::new(BATCH),
             tx: Ring::new(TX_BULK),
             slot: XdpSlot::new(),
             published: 0,
@@ -269,7 +230,7 @@ impl PollLocal {
 
     /// Tells `ethtool -S` how many slots the poll holds, when that changed.
     fn publish_slots(&mut self, stats: &QueueStats) {
-        let slots = self.batch.slots().saturating_add(self.tx.slots());
+        let slots = self.tx.slots();
         if slots != self.published {
             self.published = slots;
             stats.poll_slots.store(slots as u64, Relaxed);
@@ -422,7 +383,7 @@ impl RxQueue {
     /// (a frame as a new skb). Counts it received; returns its bytes.
     fn deliver(
         &self,
-        item: RxItem,
+        item: Packet,
         xdp: &mut Option<XdpRun<'_>>,
         local: &mut PollLocal,
         napi: &Poll<'_>,
@@ -430,7 +391,7 @@ impl RxQueue {
     ) -> u64 {
         let dev = napi.dev();
         match item {
-            RxItem::Skb(skb) => {
+            Packet::Skb(skb) => {
                 // Counted with the Ethernet header, as transmitted packets are.
                 // Non-panicking arithmetic: nothing a packet carries may reach a panic.
                 let len = skb.len().saturating_add(ETH_HLEN);
@@ -441,7 +402,7 @@ impl RxQueue {
                 }
                 u64::from(len)
             }
-            RxItem::Frame(frame) => {
+            Packet::Frame(frame) => {
                 let len = frame.len();
                 dev.count_rx(len);
                 match xdp.as_mut() {
@@ -469,40 +430,18 @@ impl NapiPoll for RxQueue {
         let mut xdp = self.xdp.get(napi.rcu()).map(|x| XdpRun::new(x, napi));
         let mut frame_drops = 0u64;
         let mut done = 0u32;
+        let mut bytes = 0u64;
+        // No lock: the ring's consumer side is the poll's alone.
         while done < budget {
-            let want = BATCH.min((budget - done) as usize);
-            let mut n = 0;
-            // A packet the batch had no slot for (its slots could not be allocated): handed
-            // on after the batch, so nothing is lost or reordered.
-            let mut spill = None;
-            {
-                let mut ring = self.ring.lock();
-                while n < want {
-                    let Some(item) = ring.pop() else { break };
-                    n += 1;
-                    if let Err(item) = local.batch.push(item, atomic_gfp()) {
-                        spill = Some(item);
-                        break;
-                    }
-                }
-                self.queued.store(ring.len(), Release);
-            }
-            let mut bytes = 0u64;
-            while let Some(item) = local.batch.pop() {
-                let len = self.deliver(item, &mut xdp, local, napi, &mut frame_drops);
-                bytes = bytes.wrapping_add(len);
-            }
-            if let Some(item) = spill {
-                let len = self.deliver(item, &mut xdp, local, napi, &mut frame_drops);
-                bytes = bytes.wrapping_add(len);
-            }
-            add_single_writer(&self.stats.packets, n as u64);
-            add_single_writer(&self.stats.bytes, bytes);
-            done = done.saturating_add(n as u32);
-            if n < want {
+            let Some(item) = self.ring.pop(napi.rcu()) else {
                 break;
-            }
+            };
+            let len = self.deliver(item, &mut xdp, local, napi, &mut frame_drops);
+            bytes = bytes.wrapping_add(len);
+            done = done.wrapping_add(1);
         }
+        add_single_writer(&self.stats.packets, u64::from(done));
+        add_single_writer(&self.stats.bytes, bytes);
         if let Some(run) = xdp {
             run.finish(&mut local.tx, self, napi);
         }
@@ -514,14 +453,13 @@ impl NapiPoll for RxQueue {
     }
 
     fn stopped(&self, local: &mut PollLocal) {
-        // Both are empty after every poll: the batch is handed on and the bulk queue flushed.
-        drop((local.batch.release(), local.tx.release()));
+        // Empty after every poll: the bulk queue is flushed.
+        drop(local.tx.release());
         local.publish_slots(&self.stats);
     }
 
     fn has_work(&self) -> bool {
-        // Only the poll removes packets, so a stale value can only be too high (a harmless
-        // extra poll); the NAPI layer's fences order a producer's store against this load.
-        self.queued.load(Acquire) != 0
+        // The NAPI layer's fences order a producer's push against this look.
+        !self.ring.is_empty()
     }
 }
