@@ -18,7 +18,10 @@ use kernel::{
     alloc::{flags::GFP_ATOMIC, Flags, KVec},
     new_spinlock,
     prelude::*,
-    sync::SpinLock,
+    sync::{
+        lock::{spinlock::SpinLockBackend, Guard},
+        SpinLock,
+    },
 };
 
 /// A packet in a [`PacketRing`].
@@ -131,7 +134,7 @@ impl<const N: usize> PacketRing<N> {
         unsafe { &*slots.add(count & (N - 1)) }
     }
 
-    /// Pushes while the caller holds `lock`; gives `packet` back when the ring is full or its
+    /// Pushes while the caller holds `lock` (a [`Producer`]); gives `packet` back when the ring is full or its
     /// slots could not be allocated.
     fn push_locked(&self, packet: Packet, flags: Flags) -> Result<(), Packet> {
         let mut slots = self.slots.load(Relaxed);
@@ -164,19 +167,17 @@ impl<const N: usize> PacketRing<N> {
     /// The lock is taken by the transmit path, with bottom halves disabled: call it with them
     /// disabled too.
     pub fn push(&self, packet: Packet, flags: Flags) -> Result<(), Packet> {
-        let _guard = self.lock.lock();
-        self.push_locked(packet, flags)
+        self.producer(flags).push(packet)
     }
 
-    /// Lets `pushes` push any number of packets under one acquisition of the lock; as
-    /// [`Self::push`], each push gives its packet back when it cannot take it.
-    pub fn push_many(
-        &self,
-        flags: Flags,
-        pushes: impl FnOnce(&mut dyn FnMut(Packet) -> Result<(), Packet>),
-    ) {
-        let _guard = self.lock.lock();
-        pushes(&mut |packet| self.push_locked(packet, flags));
+    /// The producer side, locked until the returned value goes: any number of pushes under
+    /// one acquisition of the lock (bottom halves disabled, as for [`Self::push`]).
+    pub fn producer(&self, flags: Flags) -> Producer<'_, N> {
+        Producer {
+            ring: self,
+            flags,
+            _guard: self.lock.lock(),
+        }
     }
 
     /// Removes the oldest packet; the read-side section `_rcu` keeps the slots allocated
@@ -242,6 +243,20 @@ impl<const N: usize> PacketRing<N> {
             // still see it are in read-side sections, which the grace period waits for.
             unsafe { bindings::rnet_kvfree_rcu_mightsleep(slots.cast()) };
         }
+    }
+}
+
+/// A [`PacketRing`]'s lock held by a producer.
+pub struct Producer<'a, const N: usize> {
+    ring: &'a PacketRing<N>,
+    flags: Flags,
+    _guard: Guard<'a, (), SpinLockBackend>,
+}
+
+impl<const N: usize> Producer<'_, N> {
+    /// As [`PacketRing::push`], under the lock already held.
+    pub fn push(&mut self, packet: Packet) -> Result<(), Packet> {
+        self.ring.push_locked(packet, self.flags)
     }
 }
 

@@ -8,7 +8,7 @@ use crate::net::{
     bindings::ETH_HLEN,
     device::Device,
     napi::{NapiPoll, Poll},
-    packet_ring::{Packet, PacketRing},
+    packet_ring::{Packet, PacketRing, Producer},
     rcu::{self, RcuBox},
     rtnl::Rtnl,
     skbuff::{DropReason, SkBuff},
@@ -128,33 +128,22 @@ impl RxQueue {
         }
     }
 
-    /// Lets `frames` push frames under one lock; a push gives the frame back when the ring is
-    /// full.
-    fn enqueue_frames(&self, frames: impl FnOnce(&mut dyn FnMut(Frame) -> Result<(), Frame>)) {
-        self.ring.push_many(atomic_gfp(), |push| {
-            frames(&mut |frame| match push(Packet::Frame(frame)) {
-                Ok(()) => Ok(()),
-                Err(Packet::Frame(frame)) => Err(frame),
-                Err(Packet::Skb(skb)) => {
-                    // Only frames are pushed here.
-                    drop(skb);
-                    Ok(())
-                }
-            })
-        });
+    /// The ring's producer side, for frames pushed under one lock ([`push_frame`]).
+    fn frame_producer(&self) -> Producer<'_, RING_SIZE> {
+        self.ring.producer(atomic_gfp())
     }
 
     /// Takes frames redirected into the peer (its `ndo_xdp_xmit`) up to `max_len` bytes each;
     /// counts what it took and what it could not.
     pub(crate) fn xmit_frames(&self, frames: &mut XmitFrames<'_>, max_len: u32) {
-        self.enqueue_frames(|push| {
-            frames.take_while(|frame| {
-                if frame.len() > max_len {
-                    return Err(frame);
-                }
-                push(frame)
-            })
+        let mut ring = self.frame_producer();
+        frames.take_while(|frame| {
+            if frame.len() > max_len {
+                return Err(frame);
+            }
+            push_frame(&mut ring, frame)
         });
+        drop(ring);
         let taken = frames.taken();
         self.stats.xdp_xmit.fetch_add(taken as u64, Relaxed);
         self.stats
@@ -234,6 +223,19 @@ impl PollLocal {
         if slots != self.published {
             self.published = slots;
             stats.poll_slots.store(slots as u64, Relaxed);
+        }
+    }
+}
+
+/// Pushes `frame` for a [`RxQueue::frame_producer`]; gives it back when the ring is full.
+fn push_frame(ring: &mut Producer<'_, RING_SIZE>, frame: Frame) -> Result<(), Frame> {
+    match ring.push(Packet::Frame(frame)) {
+        Ok(()) => Ok(()),
+        Err(Packet::Frame(frame)) => Err(frame),
+        Err(Packet::Skb(skb)) => {
+            // Only a frame was pushed.
+            drop(skb);
+            Ok(())
         }
     }
 }
@@ -339,15 +341,15 @@ impl<'a> XdpRun<'a> {
             let in_use = (peer.real_num_rx_queues() as usize).min(rxqs.len());
             let index = peer_rx_queue(q.index as u16, in_use as u16);
             if let Some(pq) = rxqs.get(usize::from(index)) {
-                pq.queue().enqueue_frames(|push| {
-                    while let Some(frame) = tx.pop() {
-                        if let Err(frame) = push(frame) {
-                            drop(frame);
-                            break;
-                        }
-                        sent = sent.wrapping_add(1);
+                let mut ring = pq.queue().frame_producer();
+                while let Some(frame) = tx.pop() {
+                    if let Err(frame) = push_frame(&mut ring, frame) {
+                        drop(frame);
+                        break;
                     }
-                });
+                    sent = sent.wrapping_add(1);
+                }
+                drop(ring);
                 if sent > 0 {
                     pq.schedule();
                 }
