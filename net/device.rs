@@ -13,6 +13,7 @@ use super::{
     attr::ExtAck,
     bindings,
     ethtool::{self, EthtoolOps},
+    link_stats::LinkStats,
     queue_stats::{self, QueueStatsOps},
     rcu,
     rtnl::Rtnl,
@@ -351,7 +352,8 @@ impl<'a> DeviceSetup<'a> {
         unsafe { bindings::rnet_netdev_set_xdp_features(self.raw()) }
     }
 
-    /// Lets the core keep per-cpu rx/tx packet and byte counters (`tstats`).
+    /// Lets the core keep per-cpu rx/tx packet and byte counters (`tstats`). Required with
+    /// [`DeviceOps::peer`]: `bpf_redirect_peer` counts the peer's rx there.
     pub fn set_sw_stats(&mut self) {
         // SAFETY: the device is valid and, until registration, ours alone (type invariant).
         unsafe { bindings::rnet_netdev_set_tstats(self.raw()) }
@@ -566,6 +568,14 @@ pub trait DeviceOps: Sized + 'static {
     fn set_rx_headroom(_dev: &Device<Self>, _headroom: Option<u16>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// The device's packet and byte totals (`ndo_get_stats64`), for a driver that counts
+    /// them itself (per queue, say) rather than per packet in `tstats`; `stats` already
+    /// holds what the core counted. Any context, concurrently with the data path; the
+    /// device may be unregistering.
+    fn get_stats64(_dev: &Device<Self>, _stats: &mut LinkStats<'_>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A network device driven by `T`, with initialised private state.
@@ -720,6 +730,7 @@ impl<T: DeviceOps> Adapter<T> {
         ndo_fix_features: super::op(T::HAS_FIX_FEATURES, Self::fix_features_callback),
         ndo_bpf: super::op(T::HAS_XDP_SETUP, Self::bpf_callback),
         ndo_xdp_xmit: super::op(T::HAS_XDP_XMIT, Self::xdp_xmit_callback),
+        ndo_get_stats64: super::op(T::HAS_GET_STATS64, Self::get_stats64_callback),
         // SAFETY: all-zero is a valid `net_device_ops` (every callback `None`).
         ..unsafe { MaybeUninit::zeroed().assume_init() }
     };
@@ -839,6 +850,26 @@ impl<T: DeviceOps> Adapter<T> {
                 bindings::netdev_tx_NETDEV_TX_BUSY
             }
         }
+    }
+
+    /// # Safety
+    ///
+    /// Only the kernel calls this, as the `get_stats64` callback, with valid arguments.
+    unsafe extern "C" fn get_stats64_callback(
+        dev: *mut bindings::net_device,
+        storage: *mut bindings::rtnl_link_stats64,
+    ) {
+        // SAFETY: `dev_get_stats` passes its caller's storage, valid and not otherwise used
+        // for the duration of the call.
+        let storage = unsafe { &mut *storage };
+        // SAFETY: `dev` is valid and registered; the helper reads the core's counters (the
+        // legacy `stats`, and `tstats` if the device has them) as `dev_get_tstats64` does.
+        unsafe { bindings::rnet_dev_core_stats64(dev, storage) };
+        // SAFETY: the core asks only for devices whose `ndo_init` succeeded (it lists a
+        // device only after that), and the private state lives until the destructor, which
+        // runs when the device is no longer used.
+        let dev = unsafe { Device::from_raw(dev) };
+        T::get_stats64(dev, &mut LinkStats::new(storage))
     }
 
     /// # Safety

@@ -12,6 +12,7 @@ pub mod bindings;
 pub mod device;
 pub mod ethtool;
 pub mod gro;
+pub mod link_stats;
 pub mod napi;
 pub mod netfilter;
 pub mod netns;

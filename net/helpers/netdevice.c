@@ -28,6 +28,18 @@ void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
 	dev_sw_netstats_tx_add(dev, packets, len);
 }
 
+/*
+ * What the core counted for a device that reports its own totals: the legacy stats and, with
+ * tstats, the per-cpu counters (bpf_redirect_peer() counts the peer's rx there).
+ */
+void rnet_dev_core_stats64(struct net_device *dev, struct rtnl_link_stats64 *storage)
+{
+	if (dev->pcpu_stat_type == NETDEV_PCPU_STAT_TSTATS)
+		dev_get_tstats64(dev, storage);
+	else
+		netdev_stats_to_stats64(storage, &dev->stats);
+}
+
 void rnet_dev_core_stats_tx_dropped_inc(struct net_device *dev)
 {
 	dev_core_stats_tx_dropped_inc(dev);

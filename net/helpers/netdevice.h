@@ -8,6 +8,7 @@
 
 struct net *rnet_dev_net(const struct net_device *dev);
 void rnet_eth_hw_addr_random(struct net_device *dev);
+void rnet_dev_core_stats64(struct net_device *dev, struct rtnl_link_stats64 *storage);
 void rnet_dev_sw_netstats_rx_add(struct net_device *dev, unsigned int len);
 void rnet_dev_sw_netstats_tx_add(struct net_device *dev, unsigned int packets,
 				 unsigned int len);

@@ -7,6 +7,7 @@ use crate::compat::errno;
 use crate::net::{
     attr::ExtAck,
     device::{Device, DeviceOps, DeviceOpsTable, Features, NetDevice, TxResult},
+    link_stats::LinkStats,
     rcu::{self, RcuDevice},
     rtnl::Rtnl,
     skbuff::SkBuff,
@@ -164,6 +165,10 @@ impl DeviceOps for Rveth {
         rcu: &rcu::Guard,
     ) -> Result {
         crate::xdp::xmit(dev, frames, rcu)
+    }
+
+    fn get_stats64(dev: &Device<Self>, stats: &mut LinkStats<'_>) {
+        crate::qstats::link_totals(dev, stats)
     }
 
     fn get_iflink(dev: &Device<Self>) -> i32 {

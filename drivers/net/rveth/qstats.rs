@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Per-queue statistics for netdev netlink `qstats-get`: the per-queue packets and bytes
-//! `ethtool -S` shows as `rx_queue_N_*` / `tx_queue_N_*`.
+//! `ethtool -S` shows as `rx_queue_N_*` / `tx_queue_N_*`, and the device totals, which are
+//! their sums: a packet is counted once, by its queue (as veth counts in its queues only).
 //!
 //! Only packets and bytes are reported. rveth's per-queue `drops` (ring full, ring slots not
 //! allocated, XDP failures) are counted in the sender's `tx_dropped` or not at all, never in
@@ -10,6 +11,7 @@
 
 use crate::net::{
     device::Device,
+    link_stats::LinkStats,
     queue_stats::{QueueStatsOps, RxQueueStats, TxQueueStats},
 };
 use crate::Rveth;
@@ -33,11 +35,9 @@ impl QueueStatsOps for Rveth {
         }
     }
 
-    /// The device totals (`tstats`) count each packet exactly where a queue counter does:
-    /// `count_tx` beside the transmit queue's counter, `count_rx` beside the receive queue's
-    /// (ring or backlog), for every allocated queue. What they have beyond the queues in use is
-    /// therefore the queues no longer in use (after `ethtool -L` lowered the count), which
-    /// keep their counters: the base is their sum.
+    /// The device totals are the sums over every allocated queue ([`link_totals`]). What
+    /// they have beyond the queues in use is therefore the queues no longer in use (after
+    /// `ethtool -L` lowered the count), which keep their counters: the base is their sum.
     fn base(dev: &Device<Self>, rx: &mut RxQueueStats<'_>, tx: &mut TxQueueStats<'_>) {
         let private = dev.private();
         let (rx_packets, rx_bytes) = private
@@ -58,6 +58,20 @@ impl QueueStatsOps for Rveth {
         rx.bytes(rx_bytes);
         tx.packets(tx_packets);
         tx.bytes(tx_bytes);
+    }
+}
+
+/// The device's rx and tx packets and bytes (`ip -s link`): what its receive queues took
+/// (ring or backlog) and its transmit queues sent, over every queue it has had in use.
+pub(crate) fn link_totals(dev: &Device<Rveth>, stats: &mut LinkStats<'_>) {
+    let private = dev.private();
+    for q in private.rxqs.iter() {
+        let (packets, bytes) = q.queue().stats.received();
+        stats.add_rx(packets, bytes);
+    }
+    for q in private.txqs.iter() {
+        let (packets, bytes) = q.sent();
+        stats.add_tx(packets, bytes);
     }
 }
 

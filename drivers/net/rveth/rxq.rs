@@ -382,7 +382,7 @@ impl<'a> XdpRun<'a> {
 
 impl RxQueue {
     /// Hands on one packet of the poll: through the program if there is one, else to GRO
-    /// (a frame as a new skb). Counts it received; returns its bytes.
+    /// (a frame as a new skb). Returns its bytes, which the poll counts as received.
     fn deliver(
         &self,
         item: Packet,
@@ -391,13 +391,11 @@ impl RxQueue {
         napi: &Poll<'_>,
         frame_drops: &mut u64,
     ) -> u64 {
-        let dev = napi.dev();
         match item {
             Packet::Skb(skb) => {
                 // Counted with the Ethernet header, as transmitted packets are.
                 // Non-panicking arithmetic: nothing a packet carries may reach a panic.
                 let len = skb.len().saturating_add(ETH_HLEN);
-                dev.count_rx(len);
                 match xdp.as_mut() {
                     None => backlog::receive(napi, skb),
                     Some(run) => run.skb(skb, local, self, napi),
@@ -406,9 +404,8 @@ impl RxQueue {
             }
             Packet::Frame(frame) => {
                 let len = frame.len();
-                dev.count_rx(len);
                 match xdp.as_mut() {
-                    None => match frame.into_skb(dev) {
+                    None => match frame.into_skb(napi.dev()) {
                         Ok(skb) => backlog::receive(napi, skb),
                         Err(frame) => {
                             drop(frame);

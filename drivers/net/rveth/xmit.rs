@@ -11,7 +11,8 @@ use crate::net::{
 use crate::{backlog, queue_map::peer_rx_queue, Rveth};
 use core::sync::atomic::Ordering::Relaxed;
 
-/// Counts a packet of `len` bytes sent on transmit queue `txq` (`ethtool -S`).
+/// Counts a packet of `len` bytes sent on transmit queue `txq`: the device's tx totals are
+/// these counters' sum (`qstats::link_totals`).
 fn count_txq(dev: &Device<Rveth>, txq: u16, len: u32) {
     if let Some(t) = dev.private().txqs.get(usize::from(txq)) {
         t.packets.fetch_add(1, Relaxed);
@@ -57,8 +58,6 @@ pub(crate) fn start_xmit(dev: &Device<Rveth>, mut skb: SkBuff, rcu: &rcu::Guard)
     // What GRO would not merge takes veth's path, this CPU's backlog (see `backlog.rs`).
     if backlog::may_bypass(q, &skb, rcu) {
         if skb.netif_rx() {
-            dev.count_tx(len);
-            peer.count_rx(len);
             q.queue().count_backlog(len);
             count_txq(dev, txq, len);
         } else {
@@ -75,7 +74,6 @@ pub(crate) fn start_xmit(dev: &Device<Rveth>, mut skb: SkBuff, rcu: &rcu::Guard)
         return drop_tx(dev, skb, DropReason::FULL_RING);
     }
     q.schedule();
-    dev.count_tx(len);
     count_txq(dev, txq, len);
     TxResult::Ok
 }
