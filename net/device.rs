@@ -859,17 +859,19 @@ impl<T: DeviceOps> Adapter<T> {
         dev: *mut bindings::net_device,
         storage: *mut bindings::rtnl_link_stats64,
     ) {
-        // SAFETY: `dev_get_stats` passes its caller's storage, valid and not otherwise used
-        // for the duration of the call.
-        let storage = unsafe { &mut *storage };
         // SAFETY: `dev` is valid and registered; the helper reads the core's counters (the
-        // legacy `stats`, and `tstats` if the device has them) as `dev_get_tstats64` does.
+        // legacy `stats`, and `tstats` if the device has them) as `dev_get_tstats64` does,
+        // into `dev_get_stats`'s storage, which C may write unaligned.
         unsafe { bindings::rnet_dev_core_stats64(dev, storage) };
+        // SAFETY: `dev_get_stats` passes its caller's storage, valid and not otherwise used
+        // for the duration of the call; it may be unaligned (inside a netlink message),
+        // which `LinkStats` allows. No Rust reference to it is made.
+        let mut stats = unsafe { LinkStats::from_raw(storage) };
         // SAFETY: the core asks only for devices whose `ndo_init` succeeded (it lists a
         // device only after that), and the private state lives until the destructor, which
         // runs when the device is no longer used.
         let dev = unsafe { Device::from_raw(dev) };
-        T::get_stats64(dev, &mut LinkStats::new(storage))
+        T::get_stats64(dev, &mut stats)
     }
 
     /// # Safety
