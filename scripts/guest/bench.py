@@ -218,9 +218,13 @@ def pin(args, cpu):
     return f"taskset -c {cpu} " if args.pin else ""
 
 
+def iperf_cmd(args, dev, dur, extra):
+    return (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}iperf3 -c {server_ip(dev)} "
+            f"-p 5201 -t {dur} -J {extra}")
+
+
 def iperf(args, dev, dur, extra):
-    cmd = (f"ip netns exec {ns_a(dev)} {pin(args, CLIENT_CPU)}iperf3 -c {server_ip(dev)} "
-           f"-p 5201 -t {dur} -J {extra}")
+    cmd = iperf_cmd(args, dev, dur, extra)
     for attempt in range(3):
         r = sh(cmd, check=False, timeout=dur + 60)
         try:
@@ -254,9 +258,18 @@ def run_tcp(args, dev, dur, streams):
     return end and end["sum_received"]["bits_per_second"] / 1e6
 
 
-def run_udp(args, dev, dur):
-    # Receiver side: bytes the server received / 64 / its measured time.
-    end = iperf(args, dev, dur, "-u -l 64 -b 0")
+def run_udp(args, dev, dur, prof_name=None):
+    """Receiver side: bytes the server received / 64 / its measured time. Under make bench
+    TCGPROF=1 the steady part is profiled as `prof_name`, per packet the receiving end counted."""
+    if prof_name and tcgprof.CTL:
+        out = profiled(iperf_cmd(args, dev, dur, "-u -l 64 -b 0"), dev, dur, prof_name)
+        try:
+            end = json.loads(out[out.index("{"):])["end"]
+        except (ValueError, KeyError):
+            log(f"{dev}: iperf3 failed: {out[-300:]}")
+            return None
+    else:
+        end = iperf(args, dev, dur, "-u -l 64 -b 0")
     if not end:
         return None
     rx, tx = end["sum_received"], end["sum_sent"]
@@ -564,7 +577,7 @@ def main():
                         record(rnd, "tcp4", dev, v)
                         log(f"{tag} {v or 0:9.1f} Mbit/s")
                     elif w == "udp64":
-                        v = run_udp(args, dev, args.duration)
+                        v = run_udp(args, dev, args.duration, f"udp64-{dev}")
                         record(rnd, "udp64", dev, v)
                         log(f"{tag} {v or 0:9.1f} kpps received")
                     elif w in ("lat", "noisy"):

@@ -3,11 +3,13 @@
 
     report.py RESULTS_DIR [TOP]
 
-Reads the dumps tcgprof-WORKLOAD-DEVICE-rK.txt ("vaddr instructions executions" per block)
+Reads the dumps tcgprof-WORKLOAD-DEVICE-rK.txt ("vaddr instructions executions [memory
+accesses]" per block)
 with their .pkts (packets the window carried), .modsyms (module symbols at the dump) and
 kallsyms.txt (the core's), and prints, per workload, the
 instructions per packet of each device (the median over its rounds) in total and for the TOP
-(40) functions that differ most between the devices. A block is charged to the symbol it
+(40) functions that differ most between the devices, then the same for memory accesses
+(loads and stores: under TCG each goes through the software TLB) when the dumps have them. A block is charged to the symbol it
 starts in: TCG ends blocks at calls and jumps, so a block lies within one function.
 """
 import bisect
@@ -42,13 +44,39 @@ def symbols(core, modsyms):
 
 
 def per_function(dump, addrs, names):
-    """Instructions per symbol in one dump."""
-    out = defaultdict(int)
+    """(instructions, memory accesses or None) per symbol in one dump."""
+    insns, mem = defaultdict(int), defaultdict(int)
+    has_mem = False
     for line in Path(dump).read_text().splitlines():
-        vaddr, insns, _ = line.split()
-        i = bisect.bisect_right(addrs, int(vaddr, 16)) - 1
-        out[names[i] if i >= 0 else "?"] += int(insns)
-    return out
+        parts = line.split()
+        i = bisect.bisect_right(addrs, int(parts[0], 16)) - 1
+        name = names[i] if i >= 0 else "?"
+        insns[name] += int(parts[1])
+        if len(parts) > 3:
+            has_mem = True
+            mem[name] += int(parts[3])
+    return insns, (mem if has_mem else None)
+
+
+def table(title, devices, top):
+    """Per device the median over its rounds of each function's count, total first, then the
+    `top` functions that differ most between the devices."""
+    devs = sorted(devices)
+    med = {d: defaultdict(float) for d in devs}
+    for d in devs:
+        funcs = {f for r in devices[d] for f in r}
+        for f in funcs:
+            med[d][f] = statistics.median(r.get(f, 0.0) for r in devices[d])
+    print(f"## {title}\n")
+    print("| function | " + " | ".join(f"{d} ({len(devices[d])} rounds)" for d in devs) + " |")
+    print("| --- |" + " --- |" * len(devs))
+    print("| **total** | " + " | ".join(f"**{sum(med[d].values()):.0f}**" for d in devs) + " |")
+    funcs = {f for d in devs for f in med[d]}
+    spread = sorted(funcs, key=lambda f: -(max(med[d][f] for d in devs)
+                                           - (min(med[d][f] for d in devs) if len(devs) > 1 else 0)))
+    for f in spread[:top]:
+        print(f"| `{f}` | " + " | ".join(f"{med[d][f]:.1f}" for d in devs) + " |")
+    print()
 
 
 def main():
@@ -56,6 +84,7 @@ def main():
     top = int(sys.argv[2]) if len(sys.argv) > 2 else 40
     # workload -> device -> [per-packet {function: instructions}]
     runs = defaultdict(lambda: defaultdict(list))
+    mem_runs = defaultdict(lambda: defaultdict(list))
     for dump in sorted(res.glob("tcgprof-*.txt")):
         m = DUMP.match(dump.name)
         pkts_file = dump.with_suffix(".pkts")
@@ -65,30 +94,19 @@ def main():
         if packets <= 0:
             continue
         addrs, names = symbols(res / "kallsyms.txt", dump.with_suffix(".modsyms"))
-        funcs = per_function(dump, addrs, names)
+        funcs, mem = per_function(dump, addrs, names)
         runs[m["workload"]][m["device"]].append({f: n / packets for f, n in funcs.items()})
+        if mem is not None:
+            mem_runs[m["workload"]][m["device"]].append({f: n / packets for f, n in mem.items()})
     print("# Kernel instructions per packet (make bench TCGPROF=1)\n")
     print("Counted by scripts/tcgprof over each timed window, divided by the packets counted at "
           "the last end (lat, noisy: per request, i.e. round trip, in the steady middle of "
           "the run); medians over rounds. Includes everything the kernel ran in the window "
           "(both vCPUs, the idle loop's few instructions, the bench's own counter reads).\n")
     for workload, devices in sorted(runs.items()):
-        devs = sorted(devices)
-        med = {d: defaultdict(float) for d in devs}
-        for d in devs:
-            funcs = {f for r in devices[d] for f in r}
-            for f in funcs:
-                med[d][f] = statistics.median(r.get(f, 0.0) for r in devices[d])
-        print(f"## {workload}\n")
-        print("| function | " + " | ".join(f"{d} ({len(devices[d])} rounds)" for d in devs) + " |")
-        print("| --- |" + " --- |" * len(devs))
-        print("| **total** | " + " | ".join(f"**{sum(med[d].values()):.0f}**" for d in devs) + " |")
-        funcs = {f for d in devs for f in med[d]}
-        spread = sorted(funcs, key=lambda f: -(max(med[d][f] for d in devs)
-                                               - (min(med[d][f] for d in devs) if len(devs) > 1 else 0)))
-        for f in spread[:top]:
-            print(f"| `{f}` | " + " | ".join(f"{med[d][f]:.1f}" for d in devs) + " |")
-        print()
+        table(workload, devices, top)
+        if workload in mem_runs:
+            table(f"{workload}: memory accesses per packet", mem_runs[workload], top)
 
 
 if __name__ == "__main__":

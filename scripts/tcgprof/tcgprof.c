@@ -8,8 +8,9 @@
  *
  * The guest writes "SEQ reset" or "SEQ dump PATH" to the control file; a thread here polls it
  * and, once it has acted on SEQ, writes SEQ to the control file's ".ack". A dump lists
- * "vaddr instructions executions" (hex, decimal, decimal) of every kernel block run since the
- * reset; scripts/tcgprof/report.py maps them to /proc/kallsyms. Counts are added inline,
+ * "vaddr instructions executions memory-accesses" (hex, then decimal) of every kernel block run
+ * since the reset (TCG's cost is not instructions alone: every load and store goes through its
+ * software TLB); scripts/tcgprof/report.py maps them to /proc/kallsyms. Counts are added inline,
  * without atomics: exact with one TCG thread (make bench's setting), approximate with more.
  *
  * Declares the few functions of QEMU's plugin API (version 1, QEMU 7.2) it uses: Debian
@@ -40,7 +41,9 @@ typedef struct {
 	};
 } qemu_info_t;
 struct qemu_plugin_tb;
+struct qemu_plugin_insn;
 enum { QEMU_PLUGIN_INLINE_ADD_U64 };
+enum { QEMU_PLUGIN_MEM_R = 1, QEMU_PLUGIN_MEM_W, QEMU_PLUGIN_MEM_RW };
 
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
 					   void (*cb)(qemu_plugin_id_t, struct qemu_plugin_tb *));
@@ -48,6 +51,9 @@ void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, int op,
 					      uint64_t imm);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+void qemu_plugin_register_vcpu_mem_inline(struct qemu_plugin_insn *insn, int rw, int op,
+					  void *ptr, uint64_t imm);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
@@ -58,6 +64,7 @@ struct block {
 	uint64_t vaddr;
 	uint64_t insns;
 	uint64_t execs;
+	uint64_t mem;
 	uint64_t n;
 };
 
@@ -97,6 +104,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	/* Blocks are never freed: the inline adds may run for as long as QEMU does. */
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->insns, b->n);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->execs, 1);
+	for (size_t i = 0; i < b->n; i++)
+		qemu_plugin_register_vcpu_mem_inline(qemu_plugin_tb_get_insn(tb, i),
+						     QEMU_PLUGIN_MEM_RW,
+						     QEMU_PLUGIN_INLINE_ADD_U64, &b->mem, 1);
 }
 
 static void reset(void)
@@ -105,6 +116,7 @@ static void reset(void)
 	for (size_t i = 0; i < nblocks; i++) {
 		blocks[i]->insns = 0;
 		blocks[i]->execs = 0;
+		blocks[i]->mem = 0;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -120,9 +132,10 @@ static void dump(const char *path)
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < nblocks; i++)
 		if (blocks[i]->execs)
-			fprintf(f, "%llx %llu %llu\n", (unsigned long long)blocks[i]->vaddr,
+			fprintf(f, "%llx %llu %llu %llu\n", (unsigned long long)blocks[i]->vaddr,
 				(unsigned long long)blocks[i]->insns,
-				(unsigned long long)blocks[i]->execs);
+				(unsigned long long)blocks[i]->execs,
+				(unsigned long long)blocks[i]->mem);
 	pthread_mutex_unlock(&lock);
 	fclose(f);
 }

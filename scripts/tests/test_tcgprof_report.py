@@ -57,3 +57,16 @@ def test_module_symbols_are_those_of_each_dump(tmp_path):
         "ffffffffc1000000 t old_func\t[rveth]\n")
     out = run(tmp_path)
     assert "| `old_func [rveth]` | 20.0 |" in out
+
+
+def test_memory_accesses_get_a_table_of_their_own(tmp_path):
+    (tmp_path / "kallsyms.txt").write_text(KALLSYMS)
+    (tmp_path / "tcgprof-xdp_tx-rveth-r1.txt").write_text(
+        "ffffffff81000000 300 3 120\nffffffffc0000010 40 2 16\n")
+    (tmp_path / "tcgprof-xdp_tx-rveth-r1.pkts").write_text("4\n")
+    out = run(tmp_path)
+    assert "| **total** | **85** |" in out
+    mem = out.split("## xdp_tx: memory accesses per packet")[1]
+    assert "| **total** | **34** |" in mem
+    assert "| `first_func` | 30.0 |" in mem
+    assert "| `mod_func [rveth]` | 4.0 |" in mem
