@@ -68,3 +68,50 @@ impl<'a> LinkStats<'a> {
         }
     }
 }
+
+/// `rtnl_link_stats64` storage at a 4-byte offset of 8-byte aligned memory, as
+/// `rtnl_fill_stats` may hand it over, with `rx_packets` and `tx_bytes` preset.
+fn unaligned_case(check: impl FnOnce(&mut LinkStats<'_>, *mut bindings::rtnl_link_stats64)) {
+    const WORDS: usize = core::mem::size_of::<bindings::rtnl_link_stats64>() / 8 + 1;
+    let mut buf = [0u64; WORDS];
+    let ptr = buf
+        .as_mut_ptr()
+        .cast::<u8>()
+        .wrapping_add(4)
+        .cast::<bindings::rtnl_link_stats64>();
+    // SAFETY: `ptr` lies 4 bytes into `buf`, which has room for the struct after it; the
+    // writes are unaligned, as the storage is.
+    unsafe {
+        addr_of_mut!((*ptr).rx_packets).write_unaligned(u64::MAX);
+        addr_of_mut!((*ptr).tx_bytes).write_unaligned(7);
+    }
+    // SAFETY: `ptr` is valid for reads and writes for the call, used by nothing else meanwhile.
+    let mut stats = unsafe { LinkStats::from_raw(ptr) };
+    check(&mut stats, ptr);
+}
+
+/// Reads the four counters `LinkStats` adds to.
+fn read(ptr: *mut bindings::rtnl_link_stats64) -> [u64; 4] {
+    // SAFETY: `ptr` is the valid, possibly unaligned storage of `unaligned_case`.
+    unsafe {
+        [
+            addr_of_mut!((*ptr).rx_packets).read_unaligned(),
+            addr_of_mut!((*ptr).rx_bytes).read_unaligned(),
+            addr_of_mut!((*ptr).tx_packets).read_unaligned(),
+            addr_of_mut!((*ptr).tx_bytes).read_unaligned(),
+        ]
+    }
+}
+
+fn adds_into_unaligned_storage_wrapping() {
+    unaligned_case(|stats, ptr| {
+        stats.add_rx(2, 100);
+        stats.add_tx(3, 40);
+        crate::kassert_eq!(read(ptr), [1, 100, 3, 47]);
+    });
+}
+
+crate::kunit_suite!(
+    module_prefixed net_link_stats,
+    [adds_into_unaligned_storage_wrapping]
+);
