@@ -16,7 +16,7 @@ import struct
 import threading
 import time
 
-from lib import namespaces
+from lib import namespaces, pktgen
 from lib.cmd import ip, link, run
 from lib.drop_trace import ETHERTYPE, DropTrace
 from lib.ethtool import stats
@@ -69,8 +69,7 @@ def full_ring_pair(netns, count):
     devs = []
     for cpu in (0, 1):
         name = f"rvg@{cpu}"
-        pg_write(b, f"kpktgend_{cpu}", "rem_device_all")
-        pg_write(b, f"kpktgend_{cpu}", f"add_device {name}")
+        pktgen.add_device(b, f"kpktgend_{cpu}", name)
         for cmd in (f"count {count}", "pkt_size 60", "delay 0", "dst 10.11.0.1",
                     f"dst_mac {dst_mac}", "clone_skb 0"):
             pg_write(b, name, cmd)
@@ -92,7 +91,7 @@ def wait_drained(a, b, before_a, before_b, timeout=60):
 
 def stop_pktgen(b, devs):
     for name in devs:
-        pg_write(b, f"kpktgend_{name[-1]}", "rem_device_all")
+        pktgen.remove_all(b, f"kpktgend_{name[-1]}")
 
 
 def delta(after, before, key):

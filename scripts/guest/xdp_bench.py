@@ -29,7 +29,7 @@ import threading
 import time
 
 import tcgprof  # scripts/guest/tcgprof.py
-from lib import ethtool, namespaces
+from lib import ethtool, namespaces, pktgen
 
 WORKLOADS = ("xdp_drop", "xdp_tx", "xdp_redirect")
 # Device kinds with native XDP; netkit and lo have none (their cells stay n/a).
@@ -154,8 +154,7 @@ class Pktgen:
         namespaces.proc_net_write(self.ns, f"pktgen/{entry}", cmd)
 
     def start(self, dst_mac, dst_ip):
-        self.write(PG_THREAD, "rem_device_all")
-        self.write(PG_THREAD, f"add_device {self.dev}")
+        pktgen.add_device(self.ns, PG_THREAD, self.dev)
         for cmd in ("count 0", f"pkt_size {PKT_SIZE}", "delay 0", "clone_skb 0",
                     f"dst {dst_ip}", f"dst_mac {dst_mac}"):
             self.write(self.dev, cmd)
@@ -186,8 +185,8 @@ class Pktgen:
                 pass
             self.thread.join(timeout=30)
         try:
-            self.write(PG_THREAD, "rem_device_all")
-        except OSError:
+            pktgen.remove_all(self.ns, PG_THREAD)
+        except (OSError, TimeoutError):
             pass
 
 
