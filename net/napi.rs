@@ -123,6 +123,7 @@ impl<Q: NapiPoll> NapiQueue<Q> {
     /// Makes sure a poll will see what the caller just queued: schedules one unless one is
     /// already scheduled or running (and will look at the queue before it completes), or the
     /// context is disabled.
+    #[inline]
     pub fn schedule(&self) {
         // Orders the caller's queue write before reading the flag; pairs with the fence in
         // `poll_callback` between clearing the flag and looking at the queue.
@@ -314,6 +315,7 @@ impl Poll<'_> {
     /// Hands a received packet to GRO and the stack (`napi_gro_receive`). A clone (a pair
     /// device receives the sending socket's clones) gets a head of its own first: GRO
     /// rewrites the shared info a clone has in common with its original.
+    #[inline]
     pub fn gro_receive(&self, skb: SkBuff) {
         // SAFETY: we are inside this context's poll; the stack takes ownership of `skb`.
         unsafe { bindings::rnet_napi_gro_receive_own(self.napi, skb.into_raw()) };
@@ -321,6 +323,7 @@ impl Poll<'_> {
 
     /// Hands a received packet to the stack without GRO (`netif_receive_skb`), marked with
     /// this context's NAPI id for busy polling.
+    #[inline]
     pub fn receive(&self, skb: SkBuff) {
         // SAFETY: we are inside this context's poll; the stack takes ownership of `skb`.
         unsafe { bindings::rnet_napi_receive_skb(self.napi, skb.into_raw()) };

@@ -529,7 +529,13 @@ impl<'a> XdpBuff<'a> {
         scope.redirected = true;
         // SAFETY: the buffer owns its packet; the call hands it on or frees it. `scope` proves
         // a NAPI poll, whose end flushes the redirect (`xdp_do_flush`).
-        to_result(unsafe { bindings::rnet_xdp_redirect(raw, dev.as_raw(), prog) })
+        let ret = unsafe { bindings::rnet_xdp_redirect(raw, dev.as_raw(), prog) };
+        // Not `to_result`: an out-of-line call on the success path of every redirect.
+        if ret < 0 {
+            Err(Error::from_errno(ret))
+        } else {
+            Ok(())
+        }
     }
 }
 

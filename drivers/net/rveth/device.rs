@@ -116,6 +116,7 @@ impl DeviceOps for Rveth {
         Ok(())
     }
 
+    #[inline]
     fn start_xmit(dev: &Device<Self>, skb: SkBuff, rcu: &rcu::Guard) -> TxResult {
         xmit::start_xmit(dev, skb, rcu)
     }
@@ -158,6 +159,7 @@ impl DeviceOps for Rveth {
         crate::xdp::fix_features(dev, features, rtnl)
     }
 
+    #[inline]
     fn xdp_xmit(
         dev: &Device<Self>,
         frames: &mut xdp::XmitFrames<'_>,

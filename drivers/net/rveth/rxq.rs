@@ -83,6 +83,7 @@ impl QueueStats {
 
 /// Adds to a counter that only one context writes (a NAPI poll never runs on two CPUs at
 /// once): a plain load and store instead of a locked read-modify-write.
+#[inline(always)]
 fn add_single_writer(counter: &AtomicU64, by: u64) {
     counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
 }
@@ -115,6 +116,7 @@ impl RxQueue {
 
     /// Queues a packet for the poll; gives it back when the ring is full or, on its first
     /// use since the device came up, its slots could not be allocated.
+    #[inline]
     pub(crate) fn enqueue(&self, skb: SkBuff) -> Result<(), SkBuff> {
         // A failed allocation is a counted drop; the next packet tries again.
         match self.ring.push(Packet::Skb(skb), atomic_gfp()) {
@@ -129,12 +131,14 @@ impl RxQueue {
     }
 
     /// The ring's producer side, for frames pushed under one lock ([`push_frame`]).
+    #[inline]
     fn frame_producer(&self) -> Producer<'_, RING_SIZE> {
         self.ring.producer(atomic_gfp())
     }
 
     /// Takes frames redirected into the peer (its `ndo_xdp_xmit`) up to `max_len` bytes each;
     /// counts what it took and what it could not.
+    #[inline]
     pub(crate) fn xmit_frames(&self, frames: &mut XmitFrames<'_>, max_len: u32) {
         let mut ring = self.frame_producer();
         frames.take_while(|frame| {
@@ -228,6 +232,7 @@ impl PollLocal {
 }
 
 /// Pushes `frame` for a [`RxQueue::frame_producer`]; gives it back when the ring is full.
+#[inline]
 fn push_frame(ring: &mut Producer<'_, RING_SIZE>, frame: Frame) -> Result<(), Frame> {
     match ring.push(Packet::Frame(frame)) {
         Ok(()) => Ok(()),
@@ -261,6 +266,7 @@ struct XdpRun<'a> {
 }
 
 impl<'a> XdpRun<'a> {
+    #[inline]
     fn new(xdp: &'a QueueXdp, napi: &'a Poll<'_>) -> Self {
         Self {
             xdp,
@@ -276,6 +282,7 @@ impl<'a> XdpRun<'a> {
     }
 
     /// Runs the program on `buff` and does what it says.
+    #[inline(always)]
     fn act(&mut self, mut buff: XdpBuff<'_>, tx: &mut Ring<Frame>, q: &RxQueue, napi: &Poll<'_>) {
         let dev = napi.dev();
         self.packets = self.packets.wrapping_add(1);
@@ -304,6 +311,7 @@ impl<'a> XdpRun<'a> {
         }
     }
 
+    #[inline]
     fn skb(&mut self, skb: SkBuff, local: &mut PollLocal, q: &RxQueue, napi: &Poll<'_>) {
         match self.xdp.buff_from_skb(&mut local.slot, skb) {
             Some(buff) => self.act(buff, &mut local.tx, q, napi),
@@ -311,6 +319,7 @@ impl<'a> XdpRun<'a> {
         }
     }
 
+    #[inline]
     fn frame(&mut self, frame: Frame, local: &mut PollLocal, q: &RxQueue, napi: &Poll<'_>) {
         let buff = self.xdp.buff_from_frame(&mut local.slot, frame);
         self.act(buff, &mut local.tx, q, napi);
@@ -363,6 +372,7 @@ impl<'a> XdpRun<'a> {
     }
 
     /// Sends what `XDP_TX` collected, flushes redirects (the scope ends) and counts.
+    #[inline]
     fn finish(mut self, tx: &mut Ring<Frame>, q: &RxQueue, napi: &Poll<'_>) {
         if !tx.is_empty() {
             self.flush_tx(tx, q, napi);
@@ -383,6 +393,7 @@ impl<'a> XdpRun<'a> {
 impl RxQueue {
     /// Hands on one packet of the poll: through the program if there is one, else to GRO
     /// (a frame as a new skb). Returns its bytes, which the poll counts as received.
+    #[inline]
     fn deliver(
         &self,
         item: Packet,
@@ -423,6 +434,7 @@ impl RxQueue {
 impl NapiPoll for RxQueue {
     type Local = PollLocal;
 
+    #[inline]
     fn poll(&self, local: &mut PollLocal, napi: &Poll<'_>, budget: u32) -> u32 {
         add_single_writer(&self.stats.polls, 1);
         // One load: without a program the path below is the plain GRO one.

@@ -92,6 +92,7 @@ pub(crate) fn fix_features(dev: &Device<Rveth>, features: Features, rtnl: &Rtnl)
 
 /// Frames redirected into `dev` leave through it: they go to one of the peer's receive
 /// queues (picked by CPU, as veth), whose poll runs its program on them or passes them up.
+#[inline]
 pub(crate) fn xmit(dev: &Device<Rveth>, frames: &mut XmitFrames<'_>, rcu: &rcu::Guard) -> Result {
     // The caller frees and counts what we refuse.
     let Some(peer) = dev.private().peer.get(rcu) else {

@@ -29,6 +29,7 @@ fn drop_tx(dev: &Device<Rveth>, skb: SkBuff, reason: DropReason) -> TxResult {
 
 /// `ndo_start_xmit` of an end: delivers `skb` to the peer, which receives it in the RCU
 /// read-side section `rcu` the kernel transmits in.
+#[inline]
 pub(crate) fn start_xmit(dev: &Device<Rveth>, mut skb: SkBuff, rcu: &rcu::Guard) -> TxResult {
     let Some(peer) = dev.private().peer.get(rcu) else {
         return drop_tx(dev, skb, DropReason::DEV_READY);
