@@ -9,8 +9,11 @@ with their .pkts (packets the window carried), .modsyms (module symbols at the d
 kallsyms.txt (the core's), and prints, per workload, the
 instructions per packet of each device (the median over its rounds) in total and for the TOP
 (40) functions that differ most between the devices, then the same for memory accesses
-(loads and stores: under TCG each goes through the software TLB) when the dumps have them. A block is charged to the symbol it
-starts in: TCG ends blocks at calls and jumps, so a block lies within one function.
+(loads and stores: under TCG each goes through the software TLB) when the dumps have them,
+and the calls per packet (executions of the block at a function's first address: each call
+ends in a return, an indirect jump that QEMU looks up, so calls cost TCG more than their
+instructions). A block is charged to the symbol it starts in: TCG ends blocks at calls and
+jumps, so a block lies within one function.
 """
 import bisect
 import re
@@ -44,18 +47,21 @@ def symbols(core, modsyms):
 
 
 def per_function(dump, addrs, names):
-    """(instructions, memory accesses or None) per symbol in one dump."""
-    insns, mem = defaultdict(int), defaultdict(int)
+    """(instructions, memory accesses or None, calls) per symbol in one dump."""
+    insns, mem, calls = defaultdict(int), defaultdict(int), defaultdict(int)
     has_mem = False
     for line in Path(dump).read_text().splitlines():
         parts = line.split()
-        i = bisect.bisect_right(addrs, int(parts[0], 16)) - 1
+        vaddr = int(parts[0], 16)
+        i = bisect.bisect_right(addrs, vaddr) - 1
         name = names[i] if i >= 0 else "?"
         insns[name] += int(parts[1])
+        if i >= 0 and addrs[i] == vaddr:
+            calls[name] += int(parts[2])
         if len(parts) > 3:
             has_mem = True
             mem[name] += int(parts[3])
-    return insns, (mem if has_mem else None)
+    return insns, (mem if has_mem else None), calls
 
 
 def table(title, devices, top):
@@ -85,6 +91,7 @@ def main():
     # workload -> device -> [per-packet {function: instructions}]
     runs = defaultdict(lambda: defaultdict(list))
     mem_runs = defaultdict(lambda: defaultdict(list))
+    call_runs = defaultdict(lambda: defaultdict(list))
     for dump in sorted(res.glob("tcgprof-*.txt")):
         m = DUMP.match(dump.name)
         pkts_file = dump.with_suffix(".pkts")
@@ -94,7 +101,8 @@ def main():
         if packets <= 0:
             continue
         addrs, names = symbols(res / "kallsyms.txt", dump.with_suffix(".modsyms"))
-        funcs, mem = per_function(dump, addrs, names)
+        funcs, mem, calls = per_function(dump, addrs, names)
+        call_runs[m["workload"]][m["device"]].append({f: n / packets for f, n in calls.items()})
         runs[m["workload"]][m["device"]].append({f: n / packets for f, n in funcs.items()})
         if mem is not None:
             mem_runs[m["workload"]][m["device"]].append({f: n / packets for f, n in mem.items()})
@@ -107,6 +115,7 @@ def main():
         table(workload, devices, top)
         if workload in mem_runs:
             table(f"{workload}: memory accesses per packet", mem_runs[workload], top)
+        table(f"{workload}: calls per packet", call_runs[workload], top)
 
 
 if __name__ == "__main__":

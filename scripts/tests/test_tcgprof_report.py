@@ -70,3 +70,18 @@ def test_memory_accesses_get_a_table_of_their_own(tmp_path):
     assert "| **total** | **34** |" in mem
     assert "| `first_func` | 30.0 |" in mem
     assert "| `mod_func [rveth]` | 4.0 |" in mem
+
+
+def test_calls_count_the_blocks_that_start_a_function(tmp_path):
+    """Under TCG each call ends in a return, an indirect jump QEMU looks up: the report counts
+    function entries (executions of a block at a symbol's first address) per packet."""
+    (tmp_path / "kallsyms.txt").write_text(KALLSYMS)
+    # first_func entered 6 times, a block inside it run 9 times; mod_func entered twice.
+    (tmp_path / "tcgprof-xdp_drop-rveth-r1.txt").write_text(
+        "ffffffff81000000 60 6 0\nffffffff81000080 90 9 0\nffffffffc0000000 20 2 0\n")
+    (tmp_path / "tcgprof-xdp_drop-rveth-r1.pkts").write_text("2\n")
+    out = run(tmp_path)
+    calls = out.split("## xdp_drop: calls per packet")[1].split("\n## ")[0]
+    assert "| **total** | **4** |" in calls
+    assert "| `first_func` | 3.0 |" in calls
+    assert "| `mod_func [rveth]` | 1.0 |" in calls
