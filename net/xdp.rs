@@ -144,9 +144,18 @@ impl Frame {
     }
 
     /// Length in bytes, fragments included.
+    #[inline]
     pub fn len(&self) -> u32 {
+        let raw = self.0.as_ptr();
+        // SAFETY: a valid frame (type invariant) that we own: nothing writes it meanwhile.
+        let (len, flags) = unsafe { ((*raw).len, (*raw).flags) };
+        // Without fragments the head is all of it; read here, as the C helper is a call per
+        // packet.
+        if flags & bindings::xdp_buff_flags_XDP_FLAGS_HAS_FRAGS == 0 {
+            return u32::from(len);
+        }
         // SAFETY: a valid frame (type invariant).
-        unsafe { bindings::rnet_xdp_frame_len(self.0.as_ptr()) }
+        unsafe { bindings::rnet_xdp_frame_len(raw) }
     }
 
     /// Whether the frame has no data.
