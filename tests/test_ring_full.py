@@ -10,7 +10,6 @@ reference on what it sends, so the drop's reason is traced with a packet socket 
 """
 import json
 import os
-import re
 import socket
 import struct
 import threading
@@ -25,17 +24,6 @@ from lib.rawnl import IFF_UP, RTM_NEWLINK, Rtnl, ifinfomsg
 ETH_P_IP = 0x0800
 ETH_P_LOCAL = ETHERTYPE["full_ring"]
 SO_SNDBUFFORCE = 32  # asm-generic/socket.h
-
-
-def pg_write(ns, path, cmd):
-    namespaces.proc_net_write(ns, f"pktgen/{path}", cmd)
-
-
-def pg_sent(ns, name):
-    text = namespaces.proc_net(ns, f"pktgen/{name}")
-    m = re.search(r"pkts-sofar: (\d+)\s+errors: (\d+)", text)
-    assert m, text
-    return int(m.group(1)), int(m.group(2))
 
 
 def starved_pair(netns):
@@ -72,7 +60,7 @@ def full_ring_pair(netns, count):
         pktgen.add_device(b, f"kpktgend_{cpu}", name)
         for cmd in (f"count {count}", "pkt_size 60", "delay 0", "dst 10.11.0.1",
                     f"dst_mac {dst_mac}", "clone_skb 0"):
-            pg_write(b, name, cmd)
+            pktgen.write(b, name, cmd)
         devs.append(name)
     return a, b, devs
 
@@ -102,8 +90,10 @@ def test_full_ring_drops_are_counted(netns):
     count = 10000  # per pktgen thread; the ring holds 256
     a, b, devs = full_ring_pair(netns, count)
     before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
-    pg_write(b, "pgctrl", "start")
-    sent = sum(pg_sent(b, n)[0] for n in devs)
+    pktgen.write(b, "pgctrl", "start")
+    counts = [pktgen.counts(b, n) for n in devs]
+    assert None not in counts, "a pktgen device file without pkts-sofar"
+    sent = sum(c[0] for c in counts)
     after_b, after_a = wait_drained(a, b, before_a, before_b)
 
     queued = delta(after_b, before_b, "tx_queue_0_packets")
@@ -131,7 +121,7 @@ def test_going_down_drops_the_queued_with_a_reason(netns):
     down = ifinfomsg(ifindex=link("rvf", a)["ifindex"], flags=0, change=IFF_UP)
     before_b, before_a = stats(b, "rvg"), stats(a, "rvf")
     with DropTrace(protocol=ETH_P_IP) as trace:
-        flood = threading.Thread(target=pg_write, args=(b, "pgctrl", "start"))
+        flood = threading.Thread(target=pktgen.write, args=(b, "pgctrl", "start"))
         flood.start()
         try:
             deadline = time.monotonic() + 60
@@ -141,7 +131,7 @@ def test_going_down_drops_the_queued_with_a_reason(netns):
             with Rtnl(a) as rt:
                 rt.request(RTM_NEWLINK, 0, down)
         finally:
-            pg_write(b, "pgctrl", "stop")
+            pktgen.write(b, "pgctrl", "stop")
             flood.join(60)
         assert not flood.is_alive(), "pktgen did not stop"
         events = trace.count("DEV_READY", "rveth")

@@ -20,7 +20,6 @@ loaded once (bpftool, pinned under PIN_DIR, config map set per action) and attac
 """
 import fcntl
 import os
-import re
 import shutil
 import socket
 import struct
@@ -62,12 +61,6 @@ def kpps(c0, c1, t0, t1):
     if c0 is None or c1 is None or t1 <= t0 or c1 < c0:
         return None
     return (c1 - c0) / (t1 - t0) / 1e3
-
-
-def pktgen_sent(text):
-    """pkts-sofar of a /proc/net/pktgen/DEV text, or None."""
-    m = re.search(r"pkts-sofar: (\d+)", text or "")
-    return int(m.group(1)) if m else None
 
 
 def u32(value):
@@ -151,7 +144,7 @@ class Pktgen:
         self.ns, self.dev, self.thread = ns, dev, None
 
     def write(self, entry, cmd):
-        namespaces.proc_net_write(self.ns, f"pktgen/{entry}", cmd)
+        pktgen.write(self.ns, entry, cmd)
 
     def start(self, dst_mac, dst_ip):
         pktgen.add_device(self.ns, PG_THREAD, self.dev)
@@ -173,7 +166,8 @@ class Pktgen:
 
     def sent(self):
         try:
-            return pktgen_sent(namespaces.proc_net(self.ns, f"pktgen/{self.dev}"))
+            sent = pktgen.counts(self.ns, self.dev)
+            return sent[0] if sent else None
         except OSError:
             return None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from lib import reliability, traffic  # noqa: E402
+from lib import pktgen, reliability, traffic  # noqa: E402
 
 
 def test_join_all_fails_for_a_thread_that_outlives_the_timeout():
@@ -57,3 +57,19 @@ def test_qstats_decoding_reads_both_uint_sizes():
          "tx-bytes": 1 << 40}]
     device = attrs(attr_u32(netdev_genl.NETDEV_A_QSTATS_IFINDEX, 7) + attr_u32(8, 0))
     assert netdev_genl.decode_qstats([device]) == [{"ifindex": 7, "rx-packets": 0}]
+
+
+# As pktgen_thread_show and pktgen_if_show (net/core/pktgen.c) print them.
+PKTGEN_THREAD = "Running: rvg@0 \nStopped: rvg@1 v0 \nResult: OK: add_device=v0\n"
+PKTGEN_DEV = ("Params: count 10000  min_pkt_size: 60  max_pkt_size: 60\n"
+              "Current:\n     pkts-sofar: 9873  errors: 2\n     started: 1us  stopped: 2us\n")
+
+
+def test_pktgen_thread_lists_running_and_stopped_devices():
+    assert pktgen.parse_thread(PKTGEN_THREAD) == ["rvg@0", "rvg@1", "v0"]
+    assert pktgen.parse_thread("Running: \nStopped: \nResult: NA\n") == []
+
+
+def test_pktgen_counts_are_sent_and_errors():
+    assert pktgen.parse_counts(PKTGEN_DEV) == (9873, 2)
+    assert pktgen.parse_counts("Params: count 0\n") is None
