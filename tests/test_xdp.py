@@ -199,12 +199,14 @@ def test_redirect_rveth_to_rveth_without_anything_on_the_peer(netns):
     a, b, c = netns(), netns(), netns()
     make_pair(a, "xa", b, "xb")
     make_pair(b, "ya", c, "yb")  # yb: no program, GRO as created
-    st_before = stats(b, "ya")
+    st_before, yb_before = stats(b, "ya"), stats(c, "yb")
     received, got = redirect_into(b, "xb", "ya", c, "yb", a)
     assert len(received) == N
     assert got["xdp_redirect"] == N and got["xdp_drops"] == 0
     assert queue_sum(stats(b, "ya"), "xdp_xmit", "tx_queue_") - \
         queue_sum(st_before, "xdp_xmit", "tx_queue_") == N
+    # The redirected frames' lengths (net::xdp::Frame::len), Ethernet header included.
+    assert queue_sum(stats(c, "yb"), "bytes") - queue_sum(yb_before, "bytes") == sum(received)
 
 
 def test_redirect_veth_to_rveth(netns):
